@@ -1,0 +1,57 @@
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from customers.formatting import group_thousands
+from customers.models import RecalculationRun
+from customers.services import RecalculationAlreadyRunning, recalculate_customer_economics
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Recalculate every customer's tier, contribution margin, service cost and time-thief flag."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--as-of", type=_as_of, default=None, help="Window end date, YYYY-MM-DD (default: today in Oslo)."
+        )
+        parser.add_argument("--chunk-size", type=int, default=None, help="Customers per transaction.")
+
+    def handle(self, *args: Any, as_of: date | None, chunk_size: int | None, **options: Any) -> None:
+        verbose = options["verbosity"] >= 1
+
+        def progress(run: RecalculationRun, total: int) -> None:
+            if verbose:
+                share = run.customers_processed / total * 100 if total else 100
+                self.stderr.write(
+                    f"\r  {group_thousands(run.customers_processed)} / {group_thousands(total)} customers "
+                    f"({share:.0f} %)",
+                    ending="",
+                )
+
+        try:
+            run = recalculate_customer_economics(
+                as_of=as_of, trigger="command", chunk_size=chunk_size, progress=progress
+            )
+        except RecalculationAlreadyRunning as exc:
+            raise CommandError(str(exc)) from exc
+        if verbose:
+            self.stderr.write("")
+        self.stdout.write(
+            self.style.SUCCESS(f"Recalculated as of {run.as_of} in {run.duration:.1f} s (run {run.pk}).")
+        )
+        self.stdout.write(f"  customers processed: {group_thousands(run.customers_processed)}")
+        self.stdout.write(f"  customers updated:   {group_thousands(run.customers_updated)}")
+        self.stdout.write(f"  tiers changed:       {group_thousands(run.tiers_changed)}")
+        self.stdout.write(
+            f"  per tier:            A {group_thousands(run.tier_a_count)}, B {group_thousands(run.tier_b_count)}, "
+            f"C {group_thousands(run.tier_c_count)}"
+        )
+        self.stdout.write(f"  longest transaction: {run.longest_chunk_ms} ms")

@@ -1,0 +1,329 @@
+"""The nightly customer economics: tier, contribution margin, cost-to-serve and the time-thief flag.
+
+The work is set-based SQL over customer-id chunks, one short transaction per chunk:
+
+1. one aggregate SELECT fills a temporary table with the chunk's new figures;
+2. one INSERT ... SELECT records the chunk's tier changes against the run;
+3. one UPDATE ... FROM writes only the customers whose figures differ.
+
+The statements are plain SQL that PostgreSQL and SQLite (>= 3.33, for UPDATE ... FROM) both run with
+the same results. The ORM cannot express UPDATE ... FROM; its correlated-subquery UPDATE computes each
+customer's sums in a separate index probe per column and measured several times slower (bench/).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from customers.models import (
+    Customer,
+    Interaction,
+    RecalculationRun,
+    RevenueLine,
+    RunStatus,
+    Tier,
+    TierChange,
+    TierPolicy,
+)
+
+logger = logging.getLogger(__name__)
+
+_TEMP_TABLE = "tilfreds_economics_chunk"
+
+
+class RecalculationAlreadyRunning(Exception):
+    """Another recalculation holds the run lock."""
+
+    def __init__(self, run: RecalculationRun) -> None:
+        self.run = run
+        super().__init__(
+            f"A recalculation (run {run.pk}, as of {run.as_of}) has been running since "
+            f"{timezone.localtime(run.started_at):%Y-%m-%d %H:%M}; try again when it has finished."
+        )
+
+
+class RecalculationAbandoned(Exception):
+    """This run was declared dead (no heartbeat) while it still worked; it stops writing."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The calculation window: dates `start < date <= end`, and the same days as aware datetimes."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def ending(cls, as_of: date, months: int) -> Window:
+        # relativedelta clamps 29 February to 28 February, so a leap-day as-of still spans one year.
+        return cls(start=as_of - relativedelta(months=months), end=as_of)
+
+    @property
+    def first_moment(self) -> datetime:
+        """Midnight in Oslo at the start of the first day inside the window."""
+        return _oslo_midnight(self.start + timedelta(days=1))
+
+    @property
+    def end_moment(self) -> datetime:
+        """Midnight in Oslo after the last day of the window (exclusive)."""
+        return _oslo_midnight(self.end + timedelta(days=1))
+
+
+def _oslo_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()), timezone.get_default_timezone())
+
+
+def recalculate_customer_economics(
+    *,
+    as_of: date | None = None,
+    trigger: str = "",
+    chunk_size: int | None = None,
+    progress: Callable[[RecalculationRun, int], None] | None = None,
+) -> RecalculationRun:
+    """Recalculate every customer's tier and economics as of a date, writing only what changed.
+
+    Raises RecalculationAlreadyRunning when another run is in progress. A run that fails part-way
+    leaves the chunks it committed in place and is marked failed; a rerun finishes the rest.
+    `progress(run, total)` is called after each chunk.
+    """
+    as_of = as_of or timezone.localdate()
+    chunk_size = chunk_size or settings.TILFREDS_RECALCULATION_CHUNK_SIZE
+    policy = TierPolicy.current()
+    run = _start_run(as_of=as_of, trigger=trigger, policy=policy)
+    total = Customer.objects.count()
+    window = Window.ending(as_of, policy.window_months)
+    try:
+        for lower, upper in _id_chunks(chunk_size):
+            started = time.monotonic()
+            with transaction.atomic():
+                processed, updated, changed = _recalculate_chunk(
+                    run=run, policy=policy, window=window, ids=(lower, upper)
+                )
+                run.customers_processed += processed
+                run.customers_updated += updated
+                run.tiers_changed += changed
+                run.chunks += 1
+                run.longest_chunk_ms = max(run.longest_chunk_ms, int((time.monotonic() - started) * 1000))
+                _heartbeat(run)
+            if progress:
+                progress(run, total)
+        _finish_run(run)
+    except BaseException as exc:
+        _fail_run(run, exc)
+        raise
+    logger.info(
+        "Recalculation %s as of %s: %s customers, %s updated, %s tier changes (A %s, B %s, C %s)",
+        run.pk,
+        as_of,
+        run.customers_processed,
+        run.customers_updated,
+        run.tiers_changed,
+        run.tier_a_count,
+        run.tier_b_count,
+        run.tier_c_count,
+    )
+    return run
+
+
+def _start_run(*, as_of: date, trigger: str, policy: TierPolicy) -> RecalculationRun:
+    stale_before = timezone.now() - timedelta(minutes=settings.TILFREDS_RECALCULATION_STALE_AFTER_MINUTES)
+    RecalculationRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        error="No progress reported for a long time; presumed dead (killed worker or lost connection).",
+    )
+    try:
+        with transaction.atomic():
+            return RecalculationRun.objects.create(
+                as_of=as_of, trigger=trigger[:100], policy=policy.snapshot(), status=RunStatus.RUNNING
+            )
+    except IntegrityError:
+        running = RecalculationRun.objects.filter(status=RunStatus.RUNNING).first()
+        if running is None:  # it finished between our insert and this read
+            return _start_run(as_of=as_of, trigger=trigger, policy=policy)
+        raise RecalculationAlreadyRunning(running) from None
+
+
+def _id_chunks(chunk_size: int) -> list[tuple[int, int]]:
+    """Split the customer ids into ranges of at most chunk_size existing customers each."""
+    bounds: list[tuple[int, int]] = []
+    ids = Customer.objects.order_by("pk").values_list("pk", flat=True)
+    lower = ids.first()
+    while lower is not None:
+        # Each bound is one index-only probe: the chunk_size-th id from `lower`.
+        upper_and_next = list(ids.filter(pk__gte=lower)[chunk_size - 1 : chunk_size + 1])
+        if not upper_and_next:
+            last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
+            bounds.append((lower, last or lower))
+            break
+        bounds.append((lower, upper_and_next[0]))
+        lower = upper_and_next[1] if len(upper_and_next) > 1 else None
+    return bounds
+
+
+def _recalculate_chunk(
+    *, run: RecalculationRun, policy: TierPolicy, window: Window, ids: tuple[int, int]
+) -> tuple[int, int, int]:
+    """Recalculate customers with ids in the inclusive range; return (processed, updated, tier changes)."""
+    ops = connection.ops
+    q = connection.ops.quote_name
+    customer, line, interaction, change = (
+        q(Customer._meta.db_table),
+        q(RevenueLine._meta.db_table),
+        q(Interaction._meta.db_table),
+        q(TierChange._meta.db_table),
+    )
+    lower, upper = ids
+    now = ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_TEMP_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_TEMP_TABLE} ("
+            " id bigint PRIMARY KEY, old_tier varchar(1) NOT NULL, tier varchar(1) NOT NULL,"
+            " revenue numeric NOT NULL, margin numeric NOT NULL, minutes bigint NOT NULL,"
+            " service_cost numeric NOT NULL, time_cost_flag boolean NOT NULL)"
+        )
+        # Amounts are rounded to øre before they are compared or stored: PostgreSQL sums numerics
+        # exactly, SQLite sums floats, and rounding makes both store and compare the same values.
+        # Parameters are cast to NUMERIC because SQLite binds Decimals as text, and text never
+        # compares equal to, or less than, a number there.
+        cursor.execute(
+            f"""
+            INSERT INTO {_TEMP_TABLE}
+            SELECT id, old_tier,
+                CASE WHEN revenue > CAST(%s AS NUMERIC) THEN 'A'
+                     WHEN revenue > CAST(%s AS NUMERIC) THEN 'B' ELSE 'C' END,
+                revenue, margin, minutes, service_cost,
+                CASE WHEN service_cost > 0
+                      AND (margin <= 0 OR service_cost * 100 > CAST(%s AS NUMERIC) * margin)
+                     THEN TRUE ELSE FALSE END
+            FROM (
+                SELECT c.id AS id, c.tier AS old_tier,
+                    COALESCE(r.revenue, 0) AS revenue,
+                    COALESCE(r.margin, 0) AS margin,
+                    COALESCE(i.minutes, 0) AS minutes,
+                    ROUND(COALESCE(i.minutes, 0) * CAST(%s AS NUMERIC) / 60.0, 2) AS service_cost
+                FROM {customer} c
+                LEFT JOIN (
+                    SELECT customer_id,
+                        ROUND(SUM(revenue), 2) AS revenue, ROUND(SUM(revenue - cost), 2) AS margin
+                    FROM {line}
+                    WHERE customer_id BETWEEN %s AND %s AND date > %s AND date <= %s
+                    GROUP BY customer_id
+                ) r ON r.customer_id = c.id
+                LEFT JOIN (
+                    SELECT customer_id, SUM(duration_minutes) AS minutes
+                    FROM {interaction}
+                    WHERE customer_id BETWEEN %s AND %s AND occurred_at >= %s AND occurred_at < %s
+                    GROUP BY customer_id
+                ) i ON i.customer_id = c.id
+                WHERE c.id BETWEEN %s AND %s
+            ) figures
+            """,
+            [
+                ops.adapt_decimalfield_value(policy.a_threshold),
+                ops.adapt_decimalfield_value(policy.b_threshold),
+                ops.adapt_decimalfield_value(policy.time_cost_share_pct),
+                ops.adapt_decimalfield_value(policy.hourly_service_cost),
+                lower,
+                upper,
+                ops.adapt_datefield_value(window.start),
+                ops.adapt_datefield_value(window.end),
+                lower,
+                upper,
+                ops.adapt_datetimefield_value(window.first_moment),
+                ops.adapt_datetimefield_value(window.end_moment),
+                lower,
+                upper,
+            ],
+        )
+        processed = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {change} (customer_id, from_tier, to_tier, revenue_12m, run_id, changed_at)
+            SELECT id, old_tier, tier, revenue, %s, %s FROM {_TEMP_TABLE} WHERE tier <> old_tier
+            """,
+            [run.pk, now],
+        )
+        changed = cursor.rowcount
+        cursor.execute(
+            f"""
+            UPDATE {customer} AS c SET
+                tier = e.tier,
+                revenue_12m = e.revenue,
+                contribution_margin_12m = e.margin,
+                service_minutes_12m = e.minutes,
+                service_cost_12m = e.service_cost,
+                time_cost_flag = e.time_cost_flag,
+                economics_as_of = %s,
+                updated_at = %s
+            FROM {_TEMP_TABLE} e
+            WHERE c.id = e.id AND (
+                c.economics_as_of IS NULL
+                OR c.tier <> e.tier
+                OR c.revenue_12m <> e.revenue
+                OR c.contribution_margin_12m <> e.margin
+                OR c.service_minutes_12m <> e.minutes
+                OR c.service_cost_12m <> e.service_cost
+                OR c.time_cost_flag <> e.time_cost_flag
+            )
+            """,
+            [ops.adapt_datefield_value(window.end), now],
+        )
+        updated = cursor.rowcount
+        cursor.execute(f"DROP TABLE {_TEMP_TABLE}")
+    return processed, updated, changed
+
+
+def _heartbeat(run: RecalculationRun) -> None:
+    """Save the run's progress, or abort the chunk if the run was declared dead meanwhile."""
+    run.heartbeat_at = timezone.now()
+    saved = RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        heartbeat_at=run.heartbeat_at,
+        customers_processed=run.customers_processed,
+        customers_updated=run.customers_updated,
+        tiers_changed=run.tiers_changed,
+        chunks=run.chunks,
+        longest_chunk_ms=run.longest_chunk_ms,
+    )
+    if saved != 1:
+        # Another process presumed this run dead and may be running its own: writing on would
+        # interleave two runs, so this chunk rolls back.
+        raise RecalculationAbandoned(f"Run {run.pk} was marked failed by another process; stopping.")
+
+
+def _finish_run(run: RecalculationRun) -> None:
+    counts = Customer.objects.aggregate(
+        a=Count("pk", filter=Q(tier=Tier.A)),
+        b=Count("pk", filter=Q(tier=Tier.B)),
+        c=Count("pk", filter=Q(tier=Tier.C)),
+    )
+    run.tier_a_count, run.tier_b_count, run.tier_c_count = counts["a"], counts["b"], counts["c"]
+    run.status = RunStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=run.status,
+        finished_at=run.finished_at,
+        tier_a_count=run.tier_a_count,
+        tier_b_count=run.tier_b_count,
+        tier_c_count=run.tier_c_count,
+    )
+
+
+def _fail_run(run: RecalculationRun, exc: BaseException) -> None:
+    run.status = RunStatus.FAILED
+    run.finished_at = timezone.now()
+    run.error = f"{type(exc).__name__}: {exc}"[:2000]
+    RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=run.status, finished_at=run.finished_at, error=run.error
+    )

@@ -1,0 +1,82 @@
+"""factory_boy factories for every model tests build."""
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from customers.models import Channel, Contact, Customer, Interaction, Product, RevenueLine
+from customers.validators import org_number_check_digit
+
+
+def valid_org_number(n: int) -> str:
+    """A valid organisation number derived from n (skips bases whose check digit would be 10)."""
+    base = 910_000_000 // 10 + n
+    while (check := org_number_check_digit(f"{base:08d}"[:8])) is None:
+        base += 1
+    return f"{base:08d}"[:8] + str(check)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.no")
+    password = factory.django.Password("pw")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    external_id = factory.Sequence(lambda n: f"K{n:06d}")
+    name = factory.Sequence(lambda n: f"Kunde {n} AS")
+    org_number = factory.Sequence(valid_org_number)
+    industry = "Bygg og anlegg"
+    employees = 25
+    region = "Vestland"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"Kontakt {n}")
+    email = factory.Sequence(lambda n: f"kontakt{n}@kunde.no")
+    phone = "+47 400 00 000"
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+        django_get_or_create = ("sku",)
+
+    sku = factory.Sequence(lambda n: f"P-{n:04d}")
+    name = factory.Sequence(lambda n: f"Produkt {n}")
+
+
+class RevenueLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RevenueLine
+
+    customer = factory.SubFactory(CustomerFactory)
+    product = factory.SubFactory(ProductFactory)
+    date = date(2026, 6, 1)
+    quantity = Decimal(1)
+    revenue = Decimal("1000.00")
+    cost = Decimal("600.00")
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = Channel.PHONE
+    occurred_at = factory.LazyFunction(timezone.now)
+    duration_minutes = 30
