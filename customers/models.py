@@ -22,22 +22,19 @@ class Tier(models.TextChoices):
     C = "C", "C"
 
 
-class CustomerQuerySet(models.QuerySet["Customer"]):
-    def with_margin_pct(self) -> CustomerQuerySet:
-        """Annotate `margin_pct`: contribution margin as a share of revenue, NULL without revenue."""
-        return self.annotate(
-            margin_pct=models.Case(
-                models.When(
-                    revenue_12m__gt=0,
-                    then=models.ExpressionWrapper(
-                        models.F("contribution_margin_12m") * Decimal(100) / models.F("revenue_12m"),
-                        output_field=models.DecimalField(max_digits=9, decimal_places=2),
-                    ),
-                ),
-                default=None,
-                output_field=models.DecimalField(max_digits=9, decimal_places=2),
-            )
-        )
+# Contribution margin as a percentage of revenue, NULL without revenue: the SQL twin of
+# Customer.margin_pct, for sorting and filtering lists in the database.
+MARGIN_PCT = models.Case(
+    models.When(
+        revenue_12m__gt=0,
+        then=models.ExpressionWrapper(
+            models.F("contribution_margin_12m") * Decimal(100) / models.F("revenue_12m"),
+            output_field=models.DecimalField(max_digits=9, decimal_places=2),
+        ),
+    ),
+    default=None,
+    output_field=models.DecimalField(max_digits=9, decimal_places=2),
+)
 
 
 class Customer(models.Model):
@@ -93,8 +90,6 @@ class Customer(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,211 @@
+import hashlib
+from datetime import date, datetime
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from customers.models import (
+    Contact,
+    Customer,
+    Interaction,
+    Language,
+    Product,
+    RecalculationRun,
+    RevenueLine,
+    Tier,
+    TierChange,
+)
+from customers.validators import is_valid_org_number
+
+pytestmark = pytest.mark.django_db
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Every seed hashes the demo password; the production hasher's work factor is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def database_fingerprint() -> str:
+    """A checksum of everything the seed writes, independent of primary keys and creation times."""
+    customers = Customer.objects.order_by("external_id").values_list(
+        "external_id", "name", "org_number", "industry", "employees", "business_model", "region",
+        "account_manager__username", "tier", "revenue_12m", "contribution_margin_12m", "service_minutes_12m",
+        "time_cost_flag",
+    )  # fmt: skip
+    contacts = Contact.objects.order_by("customer__external_id", "email").values_list(
+        "customer__external_id", "name", "email", "phone", "role", "language", "opted_out", "opted_out_at"
+    )
+    lines = RevenueLine.objects.order_by(
+        "customer__external_id", "date", "product__sku", "revenue"
+    ).values_list("customer__external_id", "product__sku", "date", "quantity", "revenue", "cost")
+    interactions = Interaction.objects.order_by("customer__external_id", "occurred_at", "summary").values_list(
+        "customer__external_id", "contact__email", "channel", "direction", "occurred_at", "duration_minutes",
+        "summary", "logged_by__username",
+    )  # fmt: skip
+    text = repr([list(qs) for qs in (customers, contacts, lines, interactions)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def delete_demo_data() -> None:
+    # Children first: revenue lines and interactions protect their customers and products.
+    for model in (Interaction, RevenueLine, TierChange, RecalculationRun, Contact, Customer, Product):
+        model.objects.all().delete()
+
+
+def test_seeded_customers_have_valid_unique_organisation_numbers():
+    seed("--customers", "30")
+
+    numbers = list(Customer.objects.values_list("org_number", flat=True))
+    assert len(numbers) == 30
+    assert all(is_valid_org_number(number) for number in numbers)
+    assert len(set(numbers)) == 30
+
+
+def test_every_seeded_customer_has_one_to_four_contacts_with_norwegian_phone_numbers():
+    seed("--customers", "30")
+
+    counts = Customer.objects.annotate(n=Count("contacts")).aggregate(low=Min("n"), high=Max("n"))
+    assert counts["low"] >= 1
+    assert counts["high"] <= 4
+    assert not Contact.objects.exclude(phone__startswith="+47 ").exists()
+    assert not Contact.objects.filter(email="").exists()
+    assert (
+        Contact.objects.filter(language=Language.NB).count()
+        > Contact.objects.filter(language=Language.EN).count()
+    )
+
+
+def test_revenue_lines_span_the_two_years_up_to_today_in_oslo():
+    seed("--customers", "30")
+
+    today = timezone.localdate()
+    span = RevenueLine.objects.aggregate(first=Min("date"), last=Max("date"))
+    assert span["first"] <= today - relativedelta(months=23)
+    assert span["first"] > today - relativedelta(months=24)
+    assert span["last"] <= today
+    assert span["last"] >= today - relativedelta(months=1)
+
+
+def test_every_interaction_lies_in_the_past():
+    seed("--customers", "30")
+
+    assert Interaction.objects.exists()
+    assert not Interaction.objects.filter(occurred_at__gte=timezone.now()).exists()
+
+
+def test_a_small_seed_still_has_a_time_thief():
+    seed("--customers", "30")
+
+    assert Customer.objects.filter(time_cost_flag=True).exists()
+
+
+def test_default_seed_has_a_believable_tier_mix_time_thieves_and_loss_makers():
+    output = seed()
+
+    total = Customer.objects.count()
+    tiers = dict(Customer.objects.values_list("tier").annotate(n=Count("pk")))
+    assert total == 300
+    assert 0.10 * total <= tiers[Tier.A] <= 0.20 * total
+    assert 0.20 * total <= tiers[Tier.B] <= 0.30 * total
+    assert tiers[Tier.C] == total - tiers[Tier.A] - tiers[Tier.B]
+    assert 5 <= Customer.objects.filter(time_cost_flag=True).count() <= 0.15 * total
+    assert Customer.objects.filter(contribution_margin_12m__lt=0).exists()
+    assert Customer.objects.filter(account_manager__isnull=True).exists()
+    assert Customer.objects.filter(account_manager__isnull=False).count() > 0.75 * total
+    assert Product.objects.count() == 25
+    assert f"tiers:            A {tiers[Tier.A]}, B {tiers[Tier.B]}, C {tiers[Tier.C]}" in output
+
+
+def test_account_managers_are_four_named_staff_users_in_no_group():
+    seed("--customers", "30")
+
+    managers = get_user_model().objects.filter(managed_customers__isnull=False).distinct()
+    assert 1 <= managers.count() <= 4
+    assert all(m.is_staff and not m.is_superuser and m.first_name and m.last_name for m in managers)
+    assert not managers.filter(groups__isnull=False).exists()
+    assert get_user_model().objects.filter(is_staff=True, is_superuser=False).count() == 4
+
+
+def test_demo_superuser_can_log_in_with_the_printed_password(client):
+    output = seed("--customers", "30")
+
+    demo = get_user_model().objects.get(username="demo")
+    assert demo.is_superuser
+    assert demo.is_staff
+    assert "demo / demo" in output
+    assert client.login(username="demo", password="demo")
+
+
+def test_an_existing_demo_user_keeps_its_password():
+    get_user_model().objects.create_user(username="demo", password="changed-on-purpose")
+
+    seed("--customers", "30")
+
+    assert get_user_model().objects.get(username="demo").check_password("changed-on-purpose")
+
+
+def test_if_empty_on_an_empty_database_seeds_it():
+    seed("--if-empty", "--customers", "30")
+
+    assert Customer.objects.count() == 30
+
+
+def test_if_empty_on_a_seeded_database_creates_nothing_new():
+    seed("--customers", "30")
+    counts_before = [m.objects.count() for m in (Customer, Contact, Product, RevenueLine, Interaction)]
+    users_before = get_user_model().objects.count()
+
+    output = seed("--if-empty", "--customers", "30")
+
+    assert [
+        m.objects.count() for m in (Customer, Contact, Product, RevenueLine, Interaction)
+    ] == counts_before
+    assert get_user_model().objects.count() == users_before
+    assert "not loaded" in output
+
+
+def test_seeding_a_database_that_has_customers_fails_and_adds_nothing():
+    seed("--customers", "30")
+
+    with pytest.raises(CommandError, match="already has customers"):
+        seed("--customers", "30")
+
+    assert Customer.objects.count() == 30
+
+
+def test_customers_must_be_a_positive_number():
+    with pytest.raises(CommandError, match="at least 1"):
+        seed("--customers", "0")
+
+
+@time_machine.travel(datetime(2026, 11, 23, 12, 0, tzinfo=OSLO), tick=False)
+def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
+    seed("--customers", "30")
+    first = database_fingerprint()
+    delete_demo_data()
+
+    seed("--customers", "30")
+    second = database_fingerprint()
+    delete_demo_data()
+    seed("--customers", "30", "--seed", "7")
+    other = database_fingerprint()
+
+    assert timezone.localdate() == date(2026, 11, 23)
+    assert second == first
+    assert other != first
