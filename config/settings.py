@@ -42,9 +42,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "django_celery_beat",
+    # Dependencies point one way: followups -> surveys -> customers.
     "customers",
+    "surveys",
+    "followups",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +157,7 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -180,7 +185,27 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 # A message is redelivered if not acked within this window; every task's hard time limit plus its
 # longest retry delay must stay well under it, or a slow task would run twice.
 # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+# The socket timeouts make a publish to a dead Redis fail within seconds instead of hanging a request:
+# the caller logs it and the reconciliation jobs repair what the lost message would have done.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3 * 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-connection-timeout
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-publish-retry-policy
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A task whose worker process dies (SIGKILL, out of memory) goes back on the queue instead of being
+# acknowledged as failed; every task is idempotent, so running it again is safe.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_ACKS_LATE = True
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-prefetch-multiplier
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-time-limit
@@ -197,9 +222,36 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.recalculate_tiers",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Every few minutes: a detractor response whose "create the follow-up" message was lost (broker
+    # down at commit, worker killed) gets its follow-up within minutes, not never.
+    "reconcile-followups": {
+        "task": "followups.reconcile_followups",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Hourly: overdue follow-ups are escalated to the leads once; the due times are whole hours.
+    "escalate-overdue-followups": {
+        "task": "followups.escalate_overdue_followups",
+        "schedule": crontab(minute=5),
+    },
+    # Daily, mid-morning on working days' clock: NPS invitations for purchases 14 days ago arrive when
+    # people read email rather than at night.
+    "invite-after-purchases": {
+        "task": "surveys.invite_after_purchases",
+        "schedule": crontab(hour=9, minute=30),
+    },
+    # Every few minutes: the invitation outbox; retries what a failed SMTP call or lost message left unsent.
+    "send-pending-invitations": {
+        "task": "surveys.send_pending_invitations",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Tilfreds
+# Who acts on an unhappy survey response: dotted paths to Celery tasks taking the response id. Wired
+# here rather than imported by surveys, so the app dependency stays one-way (followups -> surveys).
+TILFREDS_DETRACTOR_HANDLERS = ["followups.tasks.create_followup_for_response"]
+# Public address of the app, for links in emails (survey links, unsubscribe, the admin).
+TILFREDS_BASE_URL = env.str("TILFREDS_BASE_URL", default="http://127.0.0.1:8000")
 # Customers per recalculation transaction: small enough that no chunk holds its row locks for more
 # than about a second on PostgreSQL at 20 lines per customer (see docs/benchmarks.md).
 TILFREDS_RECALCULATION_CHUNK_SIZE = env.int("TILFREDS_RECALCULATION_CHUNK_SIZE", default=20_000)

@@ -1,6 +1,6 @@
 """factory_boy factories for every model tests build."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -9,6 +9,16 @@ from django.utils import timezone
 
 from customers.models import Channel, Contact, Customer, Interaction, Product, RevenueLine
 from customers.validators import org_number_check_digit
+from followups.models import FollowUpTask
+from surveys.models import (
+    Category,
+    Source,
+    Survey,
+    SurveyInvitation,
+    SurveyKind,
+    SurveyPolicy,
+    SurveyResponse,
+)
 
 
 def valid_org_number(n: int) -> str:
@@ -80,3 +90,49 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     channel = Channel.PHONE
     occurred_at = factory.LazyFunction(timezone.now)
     duration_minutes = 30
+
+
+def active_survey(kind: str = SurveyKind.NPS) -> Survey:
+    """The default survey the migration created for a kind."""
+    return Survey.objects.get(kind=kind, is_active=True)
+
+
+class SurveyInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyInvitation
+
+    survey = factory.LazyFunction(active_survey)
+    contact = factory.SubFactory(ContactFactory)
+    customer = factory.LazyAttribute(lambda i: i.contact.customer)
+    trigger = "manual"
+    trigger_key = factory.Sequence(lambda n: f"manual:test-{n}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    """A stored response. Building one does not queue a follow-up: use surveys.services.record_response
+    for the real path."""
+
+    class Meta:
+        model = SurveyResponse
+
+    kind = SurveyKind.NPS
+    survey = factory.LazyAttribute(lambda r: active_survey(r.kind))
+    contact = factory.SubFactory(ContactFactory)
+    customer = factory.LazyAttribute(lambda r: r.contact.customer)
+    score = 9
+    category = factory.LazyAttribute(lambda r: SurveyPolicy.current().categorize(r.kind, r.score))
+    source = Source.API
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class FollowUpTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUpTask
+
+    response = factory.SubFactory(SurveyResponseFactory, score=3, category=Category.DETRACTOR)
+    customer = factory.LazyAttribute(lambda t: t.response.customer)
+    contact = factory.LazyAttribute(lambda t: t.response.contact)
+    tier = factory.LazyAttribute(lambda t: t.customer.tier)
+    priority = 3
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=2))

@@ -50,7 +50,7 @@ def test_nightly_schedule_runs_the_task_at_two_in_oslo():
     assert settings.CELERY_TIMEZONE == "Europe/Oslo"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_started_at_once_on_separate_connections_only_one_writes():
     RevenueLineFactory(customer=CustomerFactory(), date=date(2026, 6, 1), revenue=Decimal(600000))
     first_is_running, second_has_tried = threading.Event(), threading.Event()

@@ -1,0 +1,168 @@
+"""Closing the loop: one follow-up task per unhappy response, worked by the account manager."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Contact, Customer, Tier
+from surveys.models import SurveyResponse
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+
+class Outcome(models.TextChoices):
+    RECOVERED = "recovered", "Recovered"
+    CONTACTED = "contacted", "Contacted"
+    UNREACHABLE = "unreachable", "Unreachable"
+    CHURN_RISK = "churn_risk", "Churn risk"
+    OTHER = "other", "Other"
+
+
+# Lower sorts first in the queue.
+PRIORITY_BY_TIER = {Tier.A: 1, Tier.B: 2, Tier.C: 3}
+
+
+class FollowUpPolicy(models.Model):
+    """Response times by tier. Exactly one row."""
+
+    SINGLETON_PK = 1
+
+    due_business_days_a = models.PositiveSmallIntegerField(
+        "A customers (business days)", default=1, validators=[MinValueValidator(0), MaxValueValidator(30)]
+    )
+    due_business_days_b = models.PositiveSmallIntegerField(
+        "B customers (business days)", default=2, validators=[MinValueValidator(0), MaxValueValidator(30)]
+    )
+    due_business_days_c = models.PositiveSmallIntegerField(
+        "C customers (business days)", default=5, validators=[MinValueValidator(0), MaxValueValidator(30)]
+    )
+    due_hour = models.PositiveSmallIntegerField(
+        "due at (hour, Oslo time)",
+        default=16,
+        validators=[MinValueValidator(0), MaxValueValidator(23)],
+        help_text="A follow-up is due at this hour on its last business day.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "follow-up policy"
+        verbose_name_plural = "follow-up policy"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="followup_policy_singleton")]
+
+    def __str__(self) -> str:
+        return "Follow-up policy"
+
+    @classmethod
+    def current(cls) -> FollowUpPolicy:
+        policy, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return policy
+
+    def business_days_for(self, tier: str) -> int:
+        return {
+            Tier.A: self.due_business_days_a,
+            Tier.B: self.due_business_days_b,
+        }.get(tier, self.due_business_days_c)
+
+
+class FollowUpTaskQuerySet(models.QuerySet["FollowUpTask"]):
+    def active(self) -> FollowUpTaskQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def overdue(self, now=None) -> FollowUpTaskQuerySet:
+        return self.active().filter(due_at__lt=now or timezone.now())
+
+
+class FollowUpTask(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="followups")
+    # One follow-up per response, enforced here: duplicate deliveries and racing workers collide on it.
+    response = models.OneToOneField(SurveyResponse, on_delete=models.PROTECT, related_name="followup")
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followups",
+        help_text="Empty: in the shared queue, for any account manager to take.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    tier = models.CharField(
+        max_length=1, choices=Tier.choices, help_text="The customer's tier when it was created."
+    )
+    priority = models.PositiveSmallIntegerField(default=3, help_text="1 (A customer) is the most urgent.")
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the account manager was emailed about it."
+    )
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the follow-up leads were told it is overdue (once)."
+    )
+
+    objects = FollowUpTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "priority"]
+        permissions = [("reassign_followuptask", "Can reassign follow-ups to another account manager")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=Status.DONE) | Q(completed_at__isnull=False),
+                name="followup_done_has_time",
+            ),
+        ]
+        indexes = [
+            # The queue: active tasks per assignee (NULL = shared), overdue and soonest first.
+            models.Index(
+                fields=["assigned_to", "due_at", "priority"],
+                condition=Q(status__in=["open", "in_progress"]),
+                name="followup_queue_idx",
+            ),
+            # Hourly escalation: active, not yet escalated, by due time.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["open", "in_progress"], escalated_at__isnull=True),
+                name="followup_escalation_idx",
+            ),
+            models.Index(fields=["customer", "-created_at"], name="followup_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up #{self.pk}: {self.customer.name}" if self.pk else "Follow-up"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_active and self.due_at < timezone.now()
+
+
+class FollowUpNote(models.Model):
+    task = models.ForeignKey(FollowUpTask, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -1,0 +1,160 @@
+"""Creating the one follow-up of each unhappy response, and repairing what lost messages left undone."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from config.celery import enqueue_on_commit
+from customers.models import Tier
+from followups.models import PRIORITY_BY_TIER, FollowUpPolicy, FollowUpTask
+from surveys.models import Category, SurveyResponse
+from surveys.services import suppress_surveys
+
+from .calendar import due_at
+
+logger = logging.getLogger(__name__)
+
+LEADS_GROUP = "Follow-up leads"
+
+
+def suppression_reason(task_id: int) -> str:
+    return f"followup:{task_id}"
+
+
+def create_followup_for_response(*, response_id: int) -> FollowUpTask | None:
+    """Create the follow-up of an unhappy response, exactly once; return it (or None if not needed).
+
+    Idempotent: a second call, a redelivered message or a racing worker returns the existing task.
+    The response row is locked first so concurrent callers queue up; the unique response column is
+    the guarantee if anything gets past that. Returns None when the response is gone or not unhappy.
+    """
+    existing = FollowUpTask.objects.filter(response_id=response_id).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            response = (
+                SurveyResponse.objects.select_for_update()
+                .select_related("customer")
+                .filter(pk=response_id, category=Category.DETRACTOR)
+                .first()
+            )
+            if response is None:
+                return None
+            existing = FollowUpTask.objects.filter(response_id=response_id).first()
+            if existing is not None:
+                return existing
+            customer = response.customer
+            policy = FollowUpPolicy.current()
+            now = timezone.now()
+            task = FollowUpTask.objects.create(
+                customer=customer,
+                response=response,
+                contact_id=response.contact_id,
+                assigned_to_id=customer.account_manager_id,
+                tier=customer.tier,
+                priority=PRIORITY_BY_TIER.get(Tier(customer.tier), 3),
+                created_at=now,
+                due_at=due_at(
+                    created=now, business_days=policy.business_days_for(customer.tier), hour=policy.due_hour
+                ),
+            )
+            suppress_surveys(customer_id=customer.pk, reason=suppression_reason(task.pk))
+            from followups.tasks import notify_followup_created  # tasks import this module
+
+            enqueue_on_commit(notify_followup_created, task.pk)
+    except IntegrityError:
+        # A concurrent creator won between our check and insert (only possible where row locks are
+        # not available); its task is the one.
+        return FollowUpTask.objects.filter(response_id=response_id).first()
+    logger.info("Follow-up %s created for response %s", task.pk, response_id)
+    return task
+
+
+def reconcile_missing_followups(*, lookback_days: int = 30, limit: int = 500) -> int:
+    """Create follow-ups for recent unhappy responses that have none; return how many were created.
+
+    Only responses whose message was lost land here (broker down at commit, a worker killed before
+    it acked), a handful at a time, and each needs its own due date and notification, so they go
+    one by one through the same idempotent service rather than as one INSERT ... SELECT.
+    """
+    since = timezone.now() - timedelta(days=lookback_days)
+    missing = (
+        SurveyResponse.objects.detractors()
+        .filter(submitted_at__gte=since)
+        .filter(~Exists(FollowUpTask.objects.filter(response=OuterRef("pk"))))
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    created = 0
+    for response_id in list(missing):
+        if create_followup_for_response(response_id=response_id) is not None:
+            created += 1
+    if created:
+        logger.warning("Reconciliation created %s follow-ups whose messages were lost", created)
+    return created
+
+
+def notify_followup_created(*, task_id: int) -> bool:
+    """Email the account manager (or the leads, for the shared queue) about a new follow-up, once.
+
+    The claim and the send share a transaction: if sending fails the claim rolls back and a retry
+    sends it; a worker killed mid-send may send it twice rather than never.
+    """
+    with transaction.atomic():
+        claimed = FollowUpTask.objects.filter(pk=task_id, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if not claimed:
+            return False
+        task = FollowUpTask.objects.select_related("customer", "contact", "response", "assigned_to").get(
+            pk=task_id
+        )
+        recipients = _recipients(task)
+        if recipients:
+            context = {
+                "task": task,
+                "customer": task.customer,
+                "response": task.response,
+                "contact": task.contact,
+                "url": settings.TILFREDS_BASE_URL.rstrip("/")
+                + reverse("admin:followups_followuptask_change", args=[task.pk]),
+            }
+            send_mail(
+                subject=render_to_string("followups/email/created_subject.txt", context).strip(),
+                message=render_to_string("followups/email/created.txt", context),
+                from_email=None,
+                recipient_list=recipients,
+            )
+    return True
+
+
+def _recipients(task: FollowUpTask) -> list[str]:
+    if task.assigned_to is not None and task.assigned_to.email:
+        return [task.assigned_to.email]
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=LEADS_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def reconcile_unsent_notifications(*, older_than_minutes: int = 5, limit: int = 200) -> int:
+    """Re-send notifications whose message was lost; return how many were sent."""
+    before = timezone.now() - timedelta(minutes=older_than_minutes)
+    pending = FollowUpTask.objects.filter(notified_at__isnull=True, created_at__lt=before).values_list(
+        "pk", flat=True
+    )
+    return sum(notify_followup_created(task_id=pk) for pk in list(pending[:limit]))

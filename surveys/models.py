@@ -1,0 +1,300 @@
+"""Satisfaction surveys: NPS, CSAT and CES invitations, responses and the fatigue policy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Contact, Customer
+
+
+class SurveyKind(models.TextChoices):
+    NPS = "nps", "NPS"
+    CSAT = "csat", "CSAT"
+    CES = "ces", "CES"
+
+
+# (lowest, highest) score of each kind's scale.
+SCALES: dict[str, tuple[int, int]] = {
+    SurveyKind.NPS: (0, 10),
+    SurveyKind.CSAT: (1, 5),
+    SurveyKind.CES: (1, 7),
+}
+
+
+class Category(models.TextChoices):
+    DETRACTOR = "detractor", "Detractor"
+    PASSIVE = "passive", "Passive"
+    PROMOTER = "promoter", "Promoter"
+
+
+class Survey(models.Model):
+    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
+    name = models.CharField(max_length=100)
+    question_nb = models.CharField("question (Norwegian)", max_length=300)
+    question_en = models.CharField("question (English)", max_length=300)
+    low_label_nb = models.CharField("low end label (Norwegian)", max_length=60, blank=True)
+    low_label_en = models.CharField("low end label (English)", max_length=60, blank=True)
+    high_label_nb = models.CharField("high end label (Norwegian)", max_length=60, blank=True)
+    high_label_en = models.CharField("high end label (English)", max_length=60, blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="The active survey of a kind is the one invitations and API responses use."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(is_active=True), name="survey_one_active_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def scale(self) -> range:
+        low, high = SCALES[self.kind]
+        return range(low, high + 1)
+
+    def question(self, language: str) -> str:
+        return self.question_en if language == "en" else self.question_nb
+
+    def labels(self, language: str) -> tuple[str, str]:
+        if language == "en":
+            return self.low_label_en, self.high_label_en
+        return self.low_label_nb, self.high_label_nb
+
+
+class SurveyPolicy(models.Model):
+    """How often people may be asked, and which CSAT/CES scores count as unhappy. Exactly one row."""
+
+    SINGLETON_PK = 1
+
+    cooldown_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="At most one invitation per contact within this many days.",
+    )
+    invitation_valid_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A survey link stops working this many days after it was sent.",
+    )
+    purchase_delay_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(0), MaxValueValidator(365)],
+        help_text="An NPS invitation goes out this many days after a purchase.",
+    )
+    csat_detractor_max = models.PositiveSmallIntegerField(
+        "CSAT unhappy at or below",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="CSAT scores (1-5) at or below this get a follow-up like an NPS detractor.",
+    )
+    ces_detractor_max = models.PositiveSmallIntegerField(
+        "CES unhappy at or below",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text="CES scores (1-7) at or below this get a follow-up like an NPS detractor.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "survey policy"
+        verbose_name_plural = "survey policy"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="survey_policy_singleton")]
+
+    def __str__(self) -> str:
+        return "Survey policy"
+
+    @classmethod
+    def current(cls) -> SurveyPolicy:
+        policy, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return policy
+
+    def categorize(self, kind: str, score: int) -> Category:
+        """The category of a score; NPS bands are fixed, CSAT and CES follow this policy."""
+        if kind == SurveyKind.NPS:
+            return Category.DETRACTOR if score <= 6 else Category.PASSIVE if score <= 8 else Category.PROMOTER
+        detractor_max, promoter_min = (
+            (self.csat_detractor_max, 4) if kind == SurveyKind.CSAT else (self.ces_detractor_max, 5)
+        )
+        if score <= detractor_max:
+            return Category.DETRACTOR
+        return Category.PROMOTER if score >= promoter_min else Category.PASSIVE
+
+
+class Trigger(models.TextChoices):
+    PURCHASE = "purchase", "After a purchase"
+    MANUAL = "manual", "Sent by hand"
+    FOLLOWUP_COMPLETED = "followup_completed", "After a completed follow-up"
+
+
+class SurveyInvitation(models.Model):
+    """One person asked one question. The row is also the email outbox: unsent rows get sent."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_invitations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="survey_invitations")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    trigger_key = models.CharField(
+        max_length=100,
+        help_text="What caused it (a purchase date, a follow-up), so a rerun invites no one twice.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "trigger_key"], name="invitation_once_per_cause"),
+        ]
+        indexes = [
+            # Cool-down check: the contact's latest invitation.
+            models.Index(fields=["contact", "-created_at"], name="invitation_contact_recent_idx"),
+            # The outbox: unsent invitations, oldest first.
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="invitation_unsent_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.get_kind_display()} to {self.contact_id} ({self.get_trigger_display()})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class SurveySuppression(models.Model):
+    """A reason not to survey a customer now, e.g. an open follow-up. Active until lifted."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_suppressions")
+    reason = models.CharField(max_length=100, help_text="What holds the surveys back, e.g. followup:123.")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "reason"], name="suppression_once_per_reason")
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer"], condition=Q(lifted_at__isnull=True), name="suppression_active_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class Source(models.TextChoices):
+    LINK = "link", "Survey link"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
+    def detractors(self) -> SurveyResponseQuerySet:
+        return self.filter(category=Category.DETRACTOR)
+
+
+class SurveyResponse(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="survey_responses")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_responses"
+    )
+    score = models.SmallIntegerField()
+    comment = models.TextField(blank=True)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="response"
+    )
+    external_id = models.CharField(
+        "external ID",
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Idempotency key from the sending system: the same key twice stores one response.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SurveyResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            # A score outside its kind's scale is never stored, whatever path it came by.
+            models.CheckConstraint(
+                condition=Q(kind=SurveyKind.NPS, score__gte=0, score__lte=10)
+                | Q(kind=SurveyKind.CSAT, score__gte=1, score__lte=5)
+                | Q(kind=SurveyKind.CES, score__gte=1, score__lte=7),
+                name="response_score_within_scale",
+            ),
+        ]
+        indexes = [
+            # Latest NPS per customer (lists, upsell gates) and the customer's survey history.
+            models.Index(fields=["customer", "kind", "-submitted_at"], name="response_customer_latest_idx"),
+            # "Next NPS of the same contact" for recovery, and latest score per contact.
+            models.Index(fields=["contact", "kind", "submitted_at"], name="response_contact_time_idx"),
+            # Reconciliation scans recent detractors for a missing follow-up.
+            models.Index(
+                fields=["submitted_at"], condition=Q(category="detractor"), name="response_detractor_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.score} ({self.customer_id})"
+
+
+class SurveyDispatch(models.Model):
+    """One round of invitations (the daily job or a manual send) and what it skipped, and why."""
+
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    candidates = models.PositiveIntegerField(default=0)
+    invited = models.PositiveIntegerField(default=0)
+    skipped_opted_out = models.PositiveIntegerField(default=0)
+    skipped_no_email = models.PositiveIntegerField(default=0)
+    skipped_cooldown = models.PositiveIntegerField(default=0)
+    skipped_suppressed = models.PositiveIntegerField(
+        default=0, help_text="The customer had an open follow-up (or another suppression)."
+    )
+    skipped_already_invited = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name_plural = "survey dispatches"
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def skipped(self) -> int:
+        return (
+            self.skipped_opted_out
+            + self.skipped_no_email
+            + self.skipped_cooldown
+            + self.skipped_suppressed
+            + self.skipped_already_invited
+        )

@@ -1,0 +1,111 @@
+"""Storing survey answers, from the public link, the API or an import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from config.celery import enqueue_on_commit
+from customers.models import Contact, Customer
+from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, SurveyResponse
+
+
+class ResponseConflict(Exception):
+    """The idempotency key was used before for a different answer."""
+
+    def __init__(self, existing: SurveyResponse) -> None:
+        self.existing = existing
+        super().__init__(
+            f"external_id {existing.external_id!r} was already used for a different response (#{existing.pk})."
+        )
+
+
+def validate_score(kind: str, score: int) -> None:
+    """Raise a ValidationError naming the field when the kind is unknown or the score is off its scale."""
+    if kind not in SCALES:
+        raise ValidationError(
+            {"kind": f"Unknown survey kind {kind!r}; use one of: {', '.join(SurveyKind.values)}."}
+        )
+    low, high = SCALES[kind]
+    if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
+        raise ValidationError(
+            {"score": f"{SurveyKind(kind).label} scores run from {low} to {high}; got {score!r}."}
+        )
+
+
+def active_survey(kind: str) -> Survey:
+    """The survey invitations and incoming answers of a kind use."""
+    survey = Survey.objects.filter(kind=kind, is_active=True).first()
+    if survey is None:
+        raise ValidationError({"kind": f"No active {SurveyKind(kind).label} survey is set up."})
+    return survey
+
+
+def record_response(
+    *,
+    kind: str,
+    customer: Customer,
+    score: int,
+    source: str,
+    comment: str = "",
+    contact: Contact | None = None,
+    external_id: str | None = None,
+    submitted_at: datetime | None = None,
+    invitation_id: int | None = None,
+) -> tuple[SurveyResponse, bool]:
+    """Store one answer and announce it if unhappy; return (response, created).
+
+    With an `external_id` the call is idempotent: the same key again returns the stored response
+    (created=False), also when two requests race; the key with a different answer raises
+    ResponseConflict. The follow-up of an unhappy answer is queued after commit, and a broker outage
+    does not fail the call: the reconciliation job creates what the lost message did not.
+    """
+    validate_score(kind, score)
+    if external_id:
+        existing = SurveyResponse.objects.filter(external_id=external_id).first()
+        if existing is not None:
+            return _same_answer_or_conflict(existing, kind=kind, customer=customer, score=score), False
+    survey = active_survey(kind)
+    category = SurveyPolicy.current().categorize(kind, score)
+    try:
+        with transaction.atomic():
+            response = SurveyResponse.objects.create(
+                survey=survey,
+                kind=kind,
+                customer=customer,
+                contact=contact,
+                score=score,
+                comment=comment.strip(),
+                category=category,
+                source=source,
+                submitted_at=submitted_at or timezone.now(),
+                invitation_id=invitation_id,
+                external_id=external_id or None,
+            )
+            if category == Category.DETRACTOR:
+                _announce_unhappy(response)
+    except IntegrityError:
+        # Two requests with the same key at once: the loser of the insert returns the winner's row.
+        existing = SurveyResponse.objects.filter(external_id=external_id).first() if external_id else None
+        if existing is None:
+            raise
+        return _same_answer_or_conflict(existing, kind=kind, customer=customer, score=score), False
+    return response, True
+
+
+def _same_answer_or_conflict(
+    existing: SurveyResponse, *, kind: str, customer: Customer, score: int
+) -> SurveyResponse:
+    if (existing.kind, existing.customer_id, existing.score) != (kind, customer.pk, score):
+        raise ResponseConflict(existing)
+    return existing
+
+
+def _announce_unhappy(response: SurveyResponse) -> None:
+    for path in settings.TILFREDS_DETRACTOR_HANDLERS:
+        enqueue_on_commit(import_string(path), response.pk)
