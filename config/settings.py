@@ -163,8 +163,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
 
-# --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html)
 REDIS_URL = env.str("REDIS_URL", default="")
+# API throttling counts requests in the cache, so every web process must share one: Redis when there
+# is one, process memory in the single-process demo.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# --- Celery (https://docs.celeryq.dev/en/stable/userguide/configuration.html)
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-url
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#result-backend

@@ -17,6 +17,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Production-strength PBKDF2 costs a noticeable fraction of a second per user, and tests create many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def account_manager(db):
     return get_user_model().objects.create_user(

@@ -63,8 +63,24 @@ def database_fingerprint() -> str:
 
 
 def delete_demo_data() -> None:
-    # Children first: revenue lines and interactions protect their customers and products.
-    for model in (Interaction, RevenueLine, TierChange, RecalculationRun, Contact, Customer, Product):
+    from followups.models import FollowUpNote, FollowUpTask
+    from surveys.models import SurveyInvitation, SurveyResponse, SurveySuppression
+
+    # Children first: follow-ups protect their responses, lines and answers protect their customers.
+    for model in (
+        FollowUpNote,
+        FollowUpTask,
+        SurveySuppression,
+        SurveyResponse,
+        SurveyInvitation,
+        Interaction,
+        RevenueLine,
+        TierChange,
+        RecalculationRun,
+        Contact,
+        Customer,
+        Product,
+    ):
         model.objects.all().delete()
 
 
@@ -132,13 +148,13 @@ def test_default_seed_has_a_believable_tier_mix_time_thieves_and_loss_makers():
     assert f"tiers:            A {tiers[Tier.A]}, B {tiers[Tier.B]}, C {tiers[Tier.C]}" in output
 
 
-def test_account_managers_are_four_named_staff_users_in_no_group():
+def test_account_managers_are_four_named_staff_users_in_the_account_managers_group():
     seed("--customers", "30")
 
     managers = get_user_model().objects.filter(managed_customers__isnull=False).distinct()
     assert 1 <= managers.count() <= 4
     assert all(m.is_staff and not m.is_superuser and m.first_name and m.last_name for m in managers)
-    assert not managers.filter(groups__isnull=False).exists()
+    assert set(managers.values_list("groups__name", flat=True)) == {"Account managers"}
     assert get_user_model().objects.filter(is_staff=True, is_superuser=False).count() == 4
 
 
@@ -209,3 +225,15 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_does_not():
     assert timezone.localdate() == date(2026, 11, 23)
     assert second == first
     assert other != first
+
+
+def test_the_demo_has_survey_answers_and_a_queue_to_work():
+    from followups.models import FollowUpTask
+    from surveys.models import Category, SurveyResponse
+
+    call_command("seed_demo", "--customers", "60", stdout=StringIO())
+
+    assert SurveyResponse.objects.filter(category=Category.DETRACTOR).exists()
+    assert SurveyResponse.objects.filter(category=Category.PROMOTER).exists()
+    assert FollowUpTask.objects.active().exists()
+    assert not SurveyResponse.objects.detractors().filter(followup__isnull=True).exists()

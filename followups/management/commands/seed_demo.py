@@ -9,6 +9,7 @@ from customers.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoDataExists, ensure_
 from customers.formatting import group_thousands
 from customers.models import Customer, Tier
 from customers.services import RecalculationAlreadyRunning, recalculate_customer_economics
+from followups.demo import DEMO_ACCOUNT_MANAGER, seed_feedback_demo
 
 
 def _positive(value: str) -> int:
@@ -24,7 +25,8 @@ def _positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Load a believable Norwegian B2B demo: customers, contacts, products, two years of revenue and "
-        "dialog, four account managers, and the superuser demo/demo."
+        "dialog, four account managers, a year of NPS answers with their follow-ups, and the superuser "
+        "demo/demo."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -72,6 +74,8 @@ class Command(BaseCommand):
             recalculate_customer_economics(trigger="seed_demo")
         except RecalculationAlreadyRunning as exc:
             raise CommandError(f"Demo data loaded, but tiers were not calculated: {exc}") from exc
+        # After the recalculation: a follow-up takes its priority and due date from the tier.
+        feedback = seed_feedback_demo(seed=seed)
         total = time.monotonic() - started
 
         tiers = Customer.objects.aggregate(
@@ -91,11 +95,21 @@ class Command(BaseCommand):
         self.stdout.write(f"  account managers: {result.account_managers}")
         self.stdout.write(f"  tiers:            A {tiers['a']}, B {tiers['b']}, C {tiers['c']}")
         self.stdout.write(f"  time thieves:     {tiers['thieves']}")
+        self.stdout.write(
+            f"  survey answers:   {group_thousands(feedback.responses)} "
+            f"of {group_thousands(feedback.invitations)} invitations"
+        )
+        self.stdout.write(
+            f"  follow-ups:       {group_thousands(feedback.followups)} ({feedback.open_followups} open)"
+        )
         self._print_login(created_user)
 
     def _print_login(self, created: bool) -> None:
         if created:
             self.stdout.write(f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}.")
+            self.stdout.write(
+                f"To see an account manager's queue, log in as {DEMO_ACCOUNT_MANAGER} / {DEMO_PASSWORD}."
+            )
         else:
             self.stdout.write(
                 f"Log in as {DEMO_USERNAME} (the user existed; its password was left as it was)."

@@ -1,0 +1,243 @@
+"""Demo feedback on top of the demo customer base: a year of NPS answers and the follow-ups they caused.
+
+Like customers.demo, every choice comes from one `random.Random(seed)` while the rows are planned in
+memory, then everything is written with bulk inserts in one transaction. The result is a queue an
+account manager can work at once: a few open follow-ups (some overdue, some in the shared queue)
+and a history of completed ones, some of which recovered the customer's score.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from customers.demo import ACCOUNT_MANAGERS, DEMO_PASSWORD, DEMO_USERNAME
+from customers.models import Contact, Customer
+from followups.models import PRIORITY_BY_TIER, FollowUpNote, FollowUpPolicy, FollowUpTask, Outcome, Status
+from followups.services import LEADS_GROUP, due_at
+from surveys.models import (
+    Category,
+    Source,
+    Survey,
+    SurveyInvitation,
+    SurveyKind,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveySuppression,
+    Trigger,
+)
+
+ACCOUNT_MANAGERS_GROUP = "Account managers"
+# The account manager a visitor can log in as to see "My queue" (password: the demo password).
+DEMO_ACCOUNT_MANAGER = ACCOUNT_MANAGERS[0][0]
+
+_COMMENTS = {
+    Category.DETRACTOR: [
+        "Leveransen kom en uke for sent, og ingen sa fra.",
+        "Vanskelig å få tak i noen på telefon.",
+        "Fakturaen stemte ikke med avtalen, for andre gang.",
+        "Support lukket saken uten at problemet var løst.",
+        "Prisøkningen kom uten forvarsel.",
+        "Vi fikk feil deler og måtte vente på nye.",
+        "",
+    ],
+    Category.PASSIVE: ["Greit nok, men leveringstiden kan bli bedre.", "Stort sett fornøyd.", "", ""],
+    Category.PROMOTER: [
+        "Alltid rask og hyggelig hjelp.",
+        "Kontaktpersonen vår kjenner behovene våre.",
+        "Trygg leverandør gjennom mange år.",
+        "",
+        "",
+    ],
+}
+_NOTES = [
+    "Ringte kontaktpersonen, la igjen beskjed.",
+    "Snakket med kunden: forsinkelsen skyldtes lagerflytting. Tilbød gratis frakt på neste ordre.",
+    "Avtalt oppfølgingsmøte neste uke.",
+    "Sendt korrigert faktura og beklaget feilen.",
+]
+
+
+_CAMPAIGN_DAYS_AGO = 3
+
+
+@dataclass(frozen=True)
+class FeedbackSeedResult:
+    invitations: int
+    responses: int
+    followups: int
+    open_followups: int
+
+
+def seed_feedback_demo(*, seed: int = 42, today: date | None = None) -> FeedbackSeedResult:
+    """Add a year of NPS answers, their invitations and follow-ups to the demo customers, at once."""
+    today = today or timezone.localdate()
+    rng = random.Random(seed + 1)  # noqa: S311 -- reproducible demo data, not security
+    now = timezone.now()
+    with transaction.atomic():
+        managers, leads = _ensure_roles()
+        surveys = {survey.kind: survey for survey in Survey.objects.filter(is_active=True)}
+        policy = SurveyPolicy.current()
+        customers = {
+            c.pk: c for c in Customer.objects.only("pk", "tier", "time_cost_flag", "account_manager_id")
+        }
+        contacts = list(Contact.objects.filter(opted_out=False).exclude(email="").order_by("pk"))
+
+        invitations: list[SurveyInvitation] = []
+        answers: list[tuple[int, SurveyResponse]] = []
+        for contact in contacts:
+            customer = customers[contact.customer_id]
+            # Time thieves are unhappier on average, and so are customers nobody looks after.
+            mood = rng.gauss(8.4 if not customer.time_cost_flag else 6.0, 1.6)
+            if customer.account_manager_id is None:
+                mood -= 2.5
+            for asked_on in _asked_on(rng, today):
+                sent_at = _moment(asked_on, rng)
+                invitation = SurveyInvitation(
+                    survey=surveys[SurveyKind.NPS],
+                    customer_id=customer.pk,
+                    contact_id=contact.pk,
+                    trigger=Trigger.PURCHASE,
+                    trigger_key=f"purchase:{asked_on.isoformat()}",
+                    created_at=sent_at,
+                    sent_at=sent_at,
+                    expires_at=sent_at + timedelta(days=policy.invitation_valid_days),
+                )
+                invitations.append(invitation)
+                if rng.random() > 0.45:  # a response rate a little over half, as B2B surveys get
+                    continue
+                score = max(0, min(10, round(rng.gauss(mood, 1.6))))
+                submitted_at = min(sent_at + timedelta(hours=rng.randint(1, 96)), now - timedelta(hours=1))
+                invitation.responded_at = submitted_at
+                category = policy.categorize(SurveyKind.NPS, score)
+                answers.append(
+                    (
+                        len(invitations) - 1,
+                        SurveyResponse(
+                            survey=surveys[SurveyKind.NPS],
+                            kind=SurveyKind.NPS,
+                            customer_id=customer.pk,
+                            contact_id=contact.pk,
+                            score=score,
+                            comment=rng.choice(_COMMENTS[Category(category)]),
+                            category=category,
+                            source=Source.LINK,
+                            submitted_at=submitted_at,
+                        ),
+                    )
+                )
+        SurveyInvitation.objects.bulk_create(invitations, batch_size=1000)
+        for index, response in answers:
+            response.invitation_id = invitations[index].pk
+        responses = SurveyResponse.objects.bulk_create([r for _, r in answers], batch_size=1000)
+        followups, notes = _plan_followups(rng, responses, customers, managers, leads, now)
+        FollowUpTask.objects.bulk_create(followups, batch_size=1000)
+        for note in notes:
+            note.task_id = note.task.pk
+        FollowUpNote.objects.bulk_create(notes, batch_size=1000)
+        SurveySuppression.objects.bulk_create(
+            [
+                SurveySuppression(customer_id=task.customer_id, reason=f"followup:{task.pk}")
+                for task in followups
+                if task.status in (Status.OPEN, Status.IN_PROGRESS)
+            ],
+            ignore_conflicts=True,
+        )
+    open_count = sum(task.status in (Status.OPEN, Status.IN_PROGRESS) for task in followups)
+    return FeedbackSeedResult(len(invitations), len(responses), len(followups), open_count)
+
+
+def _asked_on(rng: random.Random, today: date) -> list[date]:
+    """The days a contact was asked over the last year: none to three, at least 90 days apart."""
+    days = sorted(rng.sample(range(7, 365), rng.choice([0, 1, 1, 2, 2, 3])), reverse=True)
+    kept: list[int] = []
+    for day in days:
+        if not kept or kept[-1] - day >= 90:
+            kept.append(day)
+    # A quarterly NPS campaign went out three days ago to some of those not asked for a while, so the
+    # queue holds fresh work: due today, due this week and, for A customers, already overdue.
+    if rng.random() < 0.12 and (not kept or kept[-1] - _CAMPAIGN_DAYS_AGO >= 90):
+        kept.append(_CAMPAIGN_DAYS_AGO)
+    return [today - timedelta(days=day) for day in kept]
+
+
+def _moment(day: date, rng: random.Random) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(rng.randint(8, 15), rng.randint(0, 59))))
+
+
+def _plan_followups(
+    rng: random.Random,
+    responses: list[SurveyResponse],
+    customers: dict[int, Customer],
+    managers: list,
+    leads: list,
+    now: datetime,
+) -> tuple[list[FollowUpTask], list[FollowUpNote]]:
+    policy = FollowUpPolicy.current()
+    tasks: list[FollowUpTask] = []
+    notes: list[FollowUpNote] = []
+    for response in responses:
+        if response.category != Category.DETRACTOR:
+            continue
+        customer = customers[response.customer_id]
+        created = response.submitted_at + timedelta(minutes=rng.randint(1, 5))
+        task = FollowUpTask(
+            customer_id=customer.pk,
+            response=response,
+            contact_id=response.contact_id,
+            assigned_to_id=customer.account_manager_id,
+            tier=customer.tier,
+            priority=PRIORITY_BY_TIER.get(customer.tier, 3),
+            created_at=created,
+            notified_at=created,
+            due_at=due_at(
+                created=created, business_days=policy.business_days_for(customer.tier), hour=policy.due_hour
+            ),
+        )
+        age = now - created
+        # Older than three weeks: handled. The last three weeks: some still open, so the queue shows
+        # work due soon and work overdue.
+        if age > timedelta(days=21) or (age > timedelta(days=4) and rng.random() < 0.4):
+            # History: handled, mostly in time, with the outcomes account managers report.
+            task.first_contact_at = created + timedelta(hours=rng.randint(2, 60))
+            task.completed_at = task.first_contact_at + timedelta(hours=rng.randint(0, 72))
+            task.status = Status.DONE
+            task.outcome = rng.choices(
+                [Outcome.RECOVERED, Outcome.CONTACTED, Outcome.UNREACHABLE, Outcome.CHURN_RISK],
+                weights=[5, 3, 1, 1],
+            )[0]
+            if task.due_at < task.completed_at:
+                task.escalated_at = task.due_at + timedelta(minutes=5)
+        elif rng.random() < 0.4:
+            task.status = Status.IN_PROGRESS
+            task.first_contact_at = created + timedelta(hours=rng.randint(1, 20))
+            author_id = task.assigned_to_id or (leads[0].pk if leads else None)
+            notes.append(
+                FollowUpNote(
+                    task=task, author_id=author_id, text=rng.choice(_NOTES), created_at=task.first_contact_at
+                )
+            )
+        tasks.append(task)
+    return tasks, notes
+
+
+def _ensure_roles() -> tuple[list, list]:
+    """Put the demo account managers and the demo user in their groups; one manager can log in."""
+    users = get_user_model().objects
+    managers = list(
+        users.filter(username__in=[username for username, _, _ in ACCOUNT_MANAGERS]).order_by("pk")
+    )
+    Group.objects.get(name=ACCOUNT_MANAGERS_GROUP).user_set.add(*managers)
+    leads = list(users.filter(username=DEMO_USERNAME))
+    Group.objects.get(name=LEADS_GROUP).user_set.add(*leads)
+    login = next((user for user in managers if user.get_username() == DEMO_ACCOUNT_MANAGER), None)
+    if login is not None and not login.has_usable_password():
+        login.set_password(DEMO_PASSWORD)
+        login.save(update_fields=["password"])
+    return managers, leads

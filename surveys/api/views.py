@@ -1,0 +1,71 @@
+"""Endpoints of the surveys API. They validate, call a service and shape the answer; nothing more."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from surveys.services import ResponseConflict
+from surveys.services.ingest import record_api_response
+
+from .serializers import SurveyResponseInputSerializer, SurveyResponseSerializer
+
+
+class IdempotencyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The idempotency key was already used for a different answer."
+    default_code = "conflict"
+
+
+class CanAddSurveyResponses(BasePermission):
+    """Signed-in users holding surveys.add_surveyresponse (integration users, importers)."""
+
+    message = "You need the permission 'surveys | survey response | Can add survey response'."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("surveys.add_surveyresponse"))
+
+
+class SurveyResponseRateThrottle(UserRateThrottle):
+    # Generous for a form or a survey tool's webhook, small enough that a client stuck in a retry
+    # loop cannot flood the follow-up queue. The rate lives here, not in settings, so the endpoint
+    # carries its own limit. Counted in Django's default cache: give production a shared one.
+    scope = "survey_responses"
+    rate = "600/min"
+
+
+class SurveyResponseCreateView(APIView):
+    """Take in one answer from another survey tool or form (POST /api/survey-responses/).
+
+    201 with the stored response; 200 with the same body when `external_id` was seen before for the
+    same answer; 409 when it was seen for a different one; 400 with field errors for invalid input.
+    """
+
+    # Token first: its WWW-Authenticate header is what turns an anonymous request into 401 rather
+    # than 403 (SessionAuthentication has no header to offer).
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [CanAddSurveyResponses]
+    throttle_classes = [SurveyResponseRateThrottle]
+
+    def post(self, request: Request) -> Response:
+        incoming = SurveyResponseInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            response, created = record_api_response(**incoming.validated_data)
+        except ResponseConflict as exc:
+            raise IdempotencyConflict(str(exc)) from exc
+        except DjangoValidationError as exc:
+            # E.g. no active survey of the kind: the caller's request is fine, but it cannot be stored.
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return Response(
+            SurveyResponseSerializer(response).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

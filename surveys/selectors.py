@@ -1,0 +1,178 @@
+"""Satisfaction figures: NPS overall, per tier, per month and per account, and the response rate.
+
+Every selector is one set-based query (two for the largest customers), so a page showing them makes
+the same number of queries for ten responses as for ten million.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from customers.models import Customer, Tier
+from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
+
+# Months are the company's calendar months: a response at 00:30 on 1 February in Oslo is February,
+# although it is still January in UTC.
+OSLO = ZoneInfo("Europe/Oslo")
+
+# NPS bands are fixed by the method (0-6, 7-8, 9-10), so they are counted from the score rather than
+# from the stored category, which for CSAT and CES follows a configurable policy.
+_NPS_COUNTS = {
+    "responses": Count("pk"),
+    "promoters": Count("pk", filter=Q(score__gte=9)),
+    "passives": Count("pk", filter=Q(score__gte=7, score__lte=8)),
+    "detractors": Count("pk", filter=Q(score__lte=6)),
+}
+
+
+def percentage(part: int, whole: int) -> float | None:
+    """Return part as a percentage of whole, rounded half up to one decimal; None when whole is 0."""
+    if not whole:
+        return None
+    # Decimal, so 12.25 rounds to 12.3 on every platform instead of following binary floats.
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class NpsFigures:
+    """NPS counts of a set of responses and the score they give (-100 to 100, None without answers)."""
+
+    responses: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    # A field rather than a property, so it travels with dataclasses.asdict() into API responses.
+    score: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        # % promoters - % detractors, rounded once from the exact difference, not from two rounded shares.
+        object.__setattr__(self, "score", percentage(self.promoters - self.detractors, self.responses))
+
+    @classmethod
+    def from_row(cls, row: dict[str, int]) -> NpsFigures:
+        return cls(
+            responses=row["responses"],
+            promoters=row["promoters"],
+            passives=row["passives"],
+            detractors=row["detractors"],
+        )
+
+
+@dataclass(frozen=True)
+class MonthlyNps:
+    month: date  # the first day of the month, Oslo calendar
+    figures: NpsFigures
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    sent: int
+    responded: int
+
+    @property
+    def percent(self) -> float | None:
+        return percentage(self.responded, self.sent)
+
+
+@dataclass(frozen=True)
+class AccountNps:
+    customer: Customer
+    figures: NpsFigures
+
+
+def _nps_responses(queryset: QuerySet[SurveyResponse] | None) -> QuerySet[SurveyResponse]:
+    # order_by(): the model's default ordering has no place in a GROUP BY.
+    return (
+        (SurveyResponse.objects.all() if queryset is None else queryset)
+        .filter(kind=SurveyKind.NPS)
+        .order_by()
+    )
+
+
+def nps(queryset: QuerySet[SurveyResponse] | None = None) -> NpsFigures:
+    """Count the NPS answers among the responses (all by default) and give their NPS."""
+    return NpsFigures.from_row(_nps_responses(queryset).aggregate(**_NPS_COUNTS))
+
+
+def nps_by_tier(queryset: QuerySet[SurveyResponse] | None = None) -> dict[str, NpsFigures]:
+    """Give the NPS figures per customer tier (the customer's current tier), A first, every tier present."""
+    rows = _nps_responses(queryset).values("customer__tier").annotate(**_NPS_COUNTS)
+    by_tier = {row["customer__tier"]: NpsFigures.from_row(row) for row in rows}
+    return {tier: by_tier.get(tier, NpsFigures()) for tier in Tier.values}
+
+
+def _month_start(year: int, month_index: int) -> datetime:
+    # month_index counts from 0 = January of `year`, and may run outside 0-11.
+    extra_years, month0 = divmod(month_index, 12)
+    return datetime(year + extra_years, month0 + 1, 1, tzinfo=OSLO)
+
+
+def nps_by_month(
+    months: int = 12,
+    queryset: QuerySet[SurveyResponse] | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[MonthlyNps]:
+    """Give the NPS figures of the last `months` Oslo calendar months, oldest first, empty months included."""
+    if months < 1:
+        raise ValueError("months must be 1 or more")
+    today = timezone.localtime(now or timezone.now(), OSLO)
+    current = today.month - 1
+    starts = [_month_start(today.year, current - offset) for offset in range(months - 1, -1, -1)]
+    end = _month_start(today.year, current + 1)
+    rows = (
+        _nps_responses(queryset)
+        .filter(submitted_at__gte=starts[0], submitted_at__lt=end)
+        .annotate(month=TruncMonth("submitted_at", tzinfo=OSLO))
+        .values("month")
+        .annotate(**_NPS_COUNTS)
+    )
+    # Both backends hand the truncated month back as an aware datetime; its Oslo date names the month.
+    by_month = {timezone.localtime(row["month"], OSLO).date(): NpsFigures.from_row(row) for row in rows}
+    return [MonthlyNps(start.date(), by_month.get(start.date(), NpsFigures())) for start in starts]
+
+
+def response_rate(since: datetime | None = None) -> ResponseRate:
+    """Count the invitations sent (since a time) and how many of them were answered."""
+    sent = SurveyInvitation.objects.filter(sent_at__isnull=False)
+    if since is not None:
+        sent = sent.filter(sent_at__gte=since)
+    counts = sent.order_by().aggregate(
+        sent=Count("pk"), responded=Count("pk", filter=Q(responded_at__isnull=False))
+    )
+    return ResponseRate(sent=counts["sent"], responded=counts["responded"])
+
+
+def account_nps(customer_ids: Iterable[int] | None = None) -> dict[int, NpsFigures]:
+    """Give each customer's NPS over its contacts' latest NPS scores, keyed by customer id.
+
+    A person who answered five times counts once, with their latest answer, so a chatty contact does
+    not outweigh the rest of the account. Answers without a contact cannot be told apart from a later
+    answer by the same person and are left out. Customers without such answers are absent.
+    """
+    latest_of_contact = (
+        SurveyResponse.objects.filter(contact_id=OuterRef("contact_id"), kind=SurveyKind.NPS)
+        # pk breaks ties, so two answers stamped with the same second still count once.
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    latest = _nps_responses(None).filter(contact__isnull=False, pk=Subquery(latest_of_contact))
+    if customer_ids is not None:
+        latest = latest.filter(customer_id__in=list(customer_ids))
+    rows = latest.values("customer_id").annotate(**_NPS_COUNTS)
+    return {row["customer_id"]: NpsFigures.from_row(row) for row in rows}
+
+
+def largest_customers_account_nps(limit: int = 20) -> list[AccountNps]:
+    """Give the account-level NPS of the `limit` customers with the most revenue, largest first."""
+    customers = list(Customer.objects.order_by("-revenue_12m", "pk")[:limit])
+    figures = account_nps(customer_ids=[customer.pk for customer in customers])
+    return [AccountNps(customer, figures.get(customer.pk, NpsFigures())) for customer in customers]
