@@ -22,11 +22,12 @@ from surveys.models import (
 
 
 def valid_org_number(n: int) -> str:
-    """A valid organisation number derived from n (skips bases whose check digit would be 10)."""
-    base = 910_000_000 // 10 + n
-    while (check := org_number_check_digit(f"{base:08d}"[:8])) is None:
-        base += 1
-    return f"{base:08d}"[:8] + str(check)
+    """A valid organisation number unique to n: 2n or 2n + 1 after a base (one of the two is valid)."""
+    for base in (91_000_000 + 2 * n, 91_000_000 + 2 * n + 1):
+        check = org_number_check_digit(f"{base:08d}")
+        if check is not None:
+            return f"{base:08d}{check}"
+    raise AssertionError(f"no valid organisation number for {n}")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,1 +1,327 @@
-"""Placeholder: filled in by the admin work."""
+"""Admin for customers and what hangs off them: contacts, products, interactions and revenue lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
+from customers.formatting import format_nok, format_org_number, format_percent, group_thousands
+from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Product, RevenueLine
+from customers.selectors import (
+    economics_window,
+    last_recalculation,
+    recent_interactions,
+    revenue_by_product,
+    running_recalculation,
+    tier_history,
+)
+from customers.validators import normalize_org_number
+
+from .economics import can_recalculate, tier_badge, time_thief_badge
+
+# The change page shows this many of the newest interactions and tier changes and links to the rest;
+# a long-standing customer can have thousands of interactions.
+RECENT_ROWS = 20
+
+
+def _stamp_opt_out(contact: Contact, changed_data: list[str]) -> None:
+    # The date someone asked not to be surveyed is evidence; it follows the checkbox rather than
+    # being typed by hand.
+    if "opted_out" in changed_data:
+        contact.opted_out_at = timezone.now() if contact.opted_out else None
+
+
+def _changelist_url(model: str, **filters: int | str) -> str:
+    return f"{reverse(f'admin:customers_{model}_changelist')}?{urlencode(filters)}"
+
+
+class CustomerForm(forms.ModelForm):
+    # Wider than the 9 stored digits so that "923 609 016" or "NO 923 609 016 MVA", as people paste
+    # it, reaches clean_org_number and is saved as the bare number.
+    org_number = forms.CharField(
+        label="Organisation number",
+        max_length=30,
+        required=False,
+        help_text="9 digits; spaces, dots and NO/MVA are removed.",
+    )
+
+    class Meta:
+        model = Customer
+        # The economics are left out on purpose: only the recalculation writes them.
+        fields = [
+            "name",
+            "external_id",
+            "org_number",
+            "account_manager",
+            "industry",
+            "employees",
+            "business_model",
+            "region",
+        ]
+
+    def clean_org_number(self) -> str:
+        return normalize_org_number(self.cleaned_data["org_number"])
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "email", "phone", "role", "language", "opted_out"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
+    list_display = [
+        "name",
+        "external_id",
+        "org_number_display",
+        "tier_display",
+        "revenue",
+        "margin",
+        "margin_percent",
+        "time_thief",
+        "manager",
+    ]
+    list_filter = [
+        "tier",
+        "time_cost_flag",
+        # Only the people who manage customers, not every user of the system.
+        ("account_manager", admin.RelatedOnlyFieldListFilter),
+        "industry",
+    ]
+    list_select_related = ["account_manager"]
+    # Largest first, served by customer_revenue_idx.
+    ordering = ["-revenue_12m"]
+    search_fields = ["name", "=external_id", "^org_number"]
+    search_help_text = "Name, external ID or organisation number (spaces allowed)."
+    autocomplete_fields = ["account_manager"]
+    inlines = [ContactInline]
+    readonly_fields = [
+        "tier_display",
+        "revenue",
+        "margin",
+        "margin_percent",
+        "service_minutes",
+        "service_cost",
+        "time_thief",
+        "economics_as_of",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "external_id", "org_number", "account_manager"]}),
+        ("Company", {"fields": ["industry", "employees", "business_model", "region"]}),
+        (
+            "Economics (written by the recalculation)",
+            {
+                "fields": [
+                    ("tier_display", "time_thief"),
+                    ("revenue", "margin", "margin_percent"),
+                    ("service_minutes", "service_cost"),
+                    "economics_as_of",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="org. number", ordering="org_number")
+    def org_number_display(self, customer: Customer) -> str:
+        return format_org_number(customer.org_number)
+
+    @admin.display(description="tier", ordering="tier")
+    def tier_display(self, customer: Customer) -> SafeString:
+        return tier_badge(customer.tier)
+
+    @admin.display(description="time thief", ordering="time_cost_flag", empty_value="")
+    def time_thief(self, customer: Customer) -> SafeString | str:
+        return time_thief_badge(customer.time_cost_flag)
+
+    @admin.display(description="revenue, 12 m", ordering="revenue_12m")
+    def revenue(self, customer: Customer) -> str:
+        return format_nok(customer.revenue_12m)
+
+    @admin.display(description="margin, 12 m", ordering="contribution_margin_12m")
+    def margin(self, customer: Customer) -> str:
+        return format_nok(customer.contribution_margin_12m)
+
+    @admin.display(description="margin %", ordering=MARGIN_PCT)
+    def margin_percent(self, customer: Customer) -> str:
+        return format_percent(customer.margin_pct)
+
+    @admin.display(description="service time, 12 m")
+    def service_minutes(self, customer: Customer) -> str:
+        return f"{group_thousands(customer.service_minutes_12m)}\u00a0min"
+
+    @admin.display(description="service cost, 12 m")
+    def service_cost(self, customer: Customer) -> str:
+        return format_nok(customer.service_cost_12m)
+
+    @admin.display(description="account manager", ordering="account_manager__first_name")
+    def manager(self, customer: Customer) -> str | None:
+        user = customer.account_manager
+        return (user.get_full_name() or user.get_username()) if user else None
+
+    def get_fieldsets(
+        self, request: HttpRequest, obj: Customer | None = None
+    ) -> list[tuple[str | None, Any]]:
+        if obj is None:
+            # A new customer has no figures until the next recalculation.
+            return self.fieldsets[:2]
+        return self.fieldsets
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
+    ) -> tuple[QuerySet[Customer], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        org_number = normalize_org_number(search_term)
+        if len(org_number) == 9 and org_number.isdigit():
+            # Word by word, "923 609 016" would look for "923", "609" and "016" separately; the
+            # normalised number is one exact, indexed match.
+            results |= queryset.filter(org_number=org_number)
+        return results, may_have_duplicates
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "last_run": last_recalculation(),
+            "running_run": running_recalculation(),
+            "can_recalculate": can_recalculate(request.user),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Customer | None = None,
+    ) -> TemplateResponse:
+        if obj is not None and obj.pk is not None:
+            run = last_recalculation()
+            context.update(
+                last_run=run,
+                revenue_summary=revenue_by_product(obj.pk, economics_window(run)),
+                recent_interactions=recent_interactions(obj.pk, limit=RECENT_ROWS),
+                tier_history=tier_history(obj.pk, limit=RECENT_ROWS),
+                interactions_url=_changelist_url("interaction", customer__id__exact=obj.pk),
+                tier_changes_url=_changelist_url("tierchange", customer__id__exact=obj.pk),
+                revenue_lines_url=_changelist_url("revenueline", customer__id__exact=obj.pk),
+                recent_rows=RECENT_ROWS,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        for contact_form in formset.forms:
+            _stamp_opt_out(contact_form.instance, contact_form.changed_data)
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "email", "phone", "role", "language", "opted_out"]
+    list_filter = ["language", "opted_out"]
+    list_select_related = ["customer"]
+    search_fields = ["name", "email", "phone", "customer__name"]
+    autocomplete_fields = ["customer"]
+    fields = [
+        "customer",
+        "name",
+        "email",
+        "phone",
+        "role",
+        "language",
+        "opted_out",
+        "opted_out_at",
+        "created_at",
+    ]
+    readonly_fields = ["opted_out_at", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: forms.ModelForm, change: bool) -> None:
+        _stamp_opt_out(obj, form.changed_data)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "category"]
+    list_filter = ["category"]
+    search_fields = ["=sku", "name", "category"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "customer",
+        "contact",
+        "channel",
+        "direction",
+        "duration_minutes",
+        "summary_excerpt",
+        "logged_by",
+    ]
+    list_filter = ["channel", "direction"]
+    list_select_related = ["customer", "contact", "logged_by"]
+    search_fields = ["customer__name", "=customer__external_id", "summary"]
+    date_hierarchy = "occurred_at"
+    autocomplete_fields = ["customer", "contact", "logged_by"]
+    readonly_fields = ["data_import"]
+    # Counting a table of millions of rows for "(N total)" costs more than the page itself.
+    show_full_result_count = False
+
+    @admin.display(description="summary")
+    def summary_excerpt(self, interaction: Interaction) -> str:
+        return Truncator(interaction.summary).chars(80)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {
+            "logged_by": request.user.pk,
+            "occurred_at": timezone.now(),
+            **super().get_changeform_initial_data(request),
+        }
+
+
+@admin.register(RevenueLine)
+class RevenueLineAdmin(admin.ModelAdmin):
+    list_display = ["date", "customer", "product", "quantity", "amount", "cost_display", "margin", "line_id"]
+    list_filter = ["product__category"]
+    list_select_related = ["customer", "product"]
+    search_fields = ["=line_id", "=customer__external_id", "customer__name", "=product__sku"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["customer", "product"]
+    # Lines come from ERP imports; the line ID and the import are their provenance, not for editing.
+    readonly_fields = ["line_id", "data_import"]
+    ordering = ["-date", "-pk"]
+    show_full_result_count = False
+
+    @admin.display(description="revenue", ordering="revenue")
+    def amount(self, line: RevenueLine) -> str:
+        return format_nok(line.revenue, decimals=True)
+
+    @admin.display(description="cost", ordering="cost")
+    def cost_display(self, line: RevenueLine) -> str:
+        return format_nok(line.cost, decimals=True)
+
+    @admin.display(description="margin")
+    def margin(self, line: RevenueLine) -> str:
+        return format_nok(line.revenue - line.cost, decimals=True)

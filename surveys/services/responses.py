@@ -57,12 +57,14 @@ def record_response(
     external_id: str | None = None,
     submitted_at: datetime | None = None,
     invitation_id: int | None = None,
+    survey: Survey | None = None,
 ) -> tuple[SurveyResponse, bool]:
     """Store one answer and announce it if unhappy; return (response, created).
 
     With an `external_id` the call is idempotent: the same key again returns the stored response
     (created=False), also when two requests race; the key with a different answer raises
-    ResponseConflict. The follow-up of an unhappy answer is queued after commit, and a broker outage
+    ResponseConflict. `survey` defaults to the active survey of the kind; an answer to an
+    invitation belongs to the invitation's survey. The follow-up of an unhappy answer is queued after commit, and a broker outage
     does not fail the call: the reconciliation job creates what the lost message did not.
     """
     validate_score(kind, score)
@@ -70,7 +72,7 @@ def record_response(
         existing = SurveyResponse.objects.filter(external_id=external_id).first()
         if existing is not None:
             return _same_answer_or_conflict(existing, kind=kind, customer=customer, score=score), False
-    survey = active_survey(kind)
+    survey = survey or active_survey(kind)
     category = SurveyPolicy.current().categorize(kind, score)
     try:
         with transaction.atomic():

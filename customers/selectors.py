@@ -1,0 +1,133 @@
+"""Reads of the customers app that take more than a one-line filter, shaped for the admin and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, QuerySet, Sum
+from django.utils import timezone
+
+from customers.models import (
+    ZERO,
+    Interaction,
+    RecalculationRun,
+    RevenueLine,
+    RunStatus,
+    TierChange,
+    TierPolicy,
+)
+from customers.services import Window
+
+# Wide enough for the sum of many 14-digit lines; the explicit scale also makes SQLite, which sums
+# floats, hand back amounts rounded to øre rather than 0.30000000000000004.
+_AMOUNT_SUM = DecimalField(max_digits=20, decimal_places=2)
+_QUANTITY_SUM = DecimalField(max_digits=20, decimal_places=3)
+
+
+def _share_pct(part: Decimal, whole: Decimal) -> Decimal | None:
+    if whole <= 0:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class ProductRevenue:
+    """What one customer bought of one product over a window."""
+
+    product_id: int
+    sku: str
+    name: str
+    quantity: Decimal
+    revenue: Decimal
+    margin: Decimal
+
+    @property
+    def margin_pct(self) -> Decimal | None:
+        return _share_pct(self.margin, self.revenue)
+
+
+@dataclass(frozen=True)
+class RevenueSummary:
+    """A customer's revenue over a window, by product (largest first), with totals."""
+
+    window: Window
+    products: list[ProductRevenue]
+
+    @property
+    def revenue(self) -> Decimal:
+        return sum((p.revenue for p in self.products), ZERO)
+
+    @property
+    def margin(self) -> Decimal:
+        return sum((p.margin for p in self.products), ZERO)
+
+    @property
+    def margin_pct(self) -> Decimal | None:
+        return _share_pct(self.margin, self.revenue)
+
+
+def revenue_by_product(customer_id: int, window: Window) -> RevenueSummary:
+    """Sum a customer's revenue lines inside the window per product, in one aggregate query."""
+    rows = (
+        RevenueLine.objects.filter(customer_id=customer_id, date__gt=window.start, date__lte=window.end)
+        .values("product_id", "product__sku", "product__name")
+        .annotate(
+            quantity_sum=Sum("quantity", output_field=_QUANTITY_SUM),
+            revenue_sum=Sum("revenue", output_field=_AMOUNT_SUM),
+            margin_sum=Sum(F("revenue") - F("cost"), output_field=_AMOUNT_SUM),
+        )
+        .order_by("-revenue_sum", "product__sku")
+    )
+    return RevenueSummary(
+        window=window,
+        products=[
+            ProductRevenue(
+                product_id=row["product_id"],
+                sku=row["product__sku"],
+                name=row["product__name"],
+                quantity=row["quantity_sum"],
+                revenue=row["revenue_sum"],
+                margin=row["margin_sum"],
+            )
+            for row in rows
+        ],
+    )
+
+
+def recent_interactions(customer_id: int, *, limit: int = 20) -> QuerySet[Interaction]:
+    """Return a customer's latest interactions, newest first, with contact and author loaded."""
+    # Served by interaction_customer_time_idx read backwards: the cost is `limit` rows whatever the
+    # length of the customer's history.
+    return Interaction.objects.filter(customer_id=customer_id).select_related("contact", "logged_by")[:limit]
+
+
+def tier_history(customer_id: int, *, limit: int | None = None) -> QuerySet[TierChange]:
+    """Return a customer's tier changes, newest first, with the run that made each one."""
+    changes = (
+        TierChange.objects.filter(customer_id=customer_id)
+        .select_related("run")
+        .order_by("-changed_at", "-pk")
+    )
+    return changes[:limit] if limit is not None else changes
+
+
+def last_recalculation() -> RecalculationRun | None:
+    """Return the latest successful recalculation: every customer's figures are as of its date."""
+    # Customers a run left unchanged keep an older economics_as_of, yet their figures hold as of the
+    # run's date too; the run, not the customers' dates, says how fresh the figures are.
+    return RecalculationRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-started_at").first()
+
+
+def running_recalculation() -> RecalculationRun | None:
+    """Return the recalculation in progress, if any (the database admits at most one)."""
+    return RecalculationRun.objects.filter(status=RunStatus.RUNNING).first()
+
+
+def economics_window(run: RecalculationRun | None) -> Window:
+    """Return the window a run summed, or the current policy's window up to today when there is none."""
+    # The run's own policy snapshot, not today's policy: a window changed since would make the
+    # per-product revenue disagree with the stored revenue_12m it should add up to.
+    if run is not None and "window_months" in run.policy:
+        return Window.ending(run.as_of, int(run.policy["window_months"]))
+    return Window.ending(timezone.localdate(), TierPolicy.current().window_months)

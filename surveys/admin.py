@@ -1,0 +1,397 @@
+"""The operators' UI for surveys: sending by hand, the policy, and read-only records of what happened.
+
+The customer and contact admins belong to the customers app; this module extends whichever admin is
+registered for them (so apps further down the chain, like followups, can extend ours in turn) with
+the "send survey" actions and the customer's survey history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
+import customers.admin  # noqa: F401  (registers the Customer and Contact admins this module extends)
+from customers.formatting import MISSING
+from customers.models import Contact, Customer
+from surveys.models import (
+    Category,
+    Survey,
+    SurveyDispatch,
+    SurveyInvitation,
+    SurveyKind,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveySuppression,
+    Trigger,
+)
+from surveys.services import invite_contacts, retry_failed_invitations
+from surveys.services.sending import MAX_SEND_ATTEMPTS
+
+# The customer page shows this many of the newest responses and links to the rest.
+SURVEY_HISTORY_ROWS = 20
+
+SEND_SURVEY_PERMISSION = "surveys.add_surveyinvitation"
+
+_CATEGORY_COLOURS = {Category.DETRACTOR: "#b3261e", Category.PASSIVE: "#a55a00", Category.PROMOTER: "#1b7f3b"}
+# Inline styles, as the customers app's badges: the badge appears on lists and on the customer page.
+_BADGE = "display:inline-block;padding:1px 8px;border-radius:9px;color:#fff;font-weight:600;background:{}"
+
+
+def category_badge(category: str) -> SafeString:
+    """A coloured 'Detractor', 'Passive' or 'Promoter'."""
+    return format_html(
+        '<span style="{}">{}</span>',
+        _BADGE.format(_CATEGORY_COLOURS.get(Category(category), "#6b6f76")),
+        Category(category).label,
+    )
+
+
+def _dispatch_message(kind: str, dispatch: SurveyDispatch) -> str:
+    return (
+        f"{SurveyKind(kind).label} survey: {dispatch.invited} invited (emails go out from the outbox). "
+        f"Skipped: {dispatch.skipped_opted_out} opted out, {dispatch.skipped_no_email} without email, "
+        f"{dispatch.skipped_cooldown} in the cool-down, {dispatch.skipped_suppressed} with an open "
+        f"follow-up, {dispatch.skipped_already_invited} already invited."
+    )
+
+
+class SendSurveyActions:
+    """Admin actions that invite the selected people to a survey under the fatigue policy."""
+
+    def contacts_for(self, queryset: QuerySet[Any]) -> QuerySet[Contact]:
+        raise NotImplementedError
+
+    def has_send_survey_permission(self, request: HttpRequest) -> bool:
+        # Sending is adding invitations; the permission exists on every install and needs no migration.
+        return request.user.has_perm(SEND_SURVEY_PERMISSION)
+
+    def _send(self, request: HttpRequest, queryset: QuerySet[Any], kind: str) -> None:
+        try:
+            dispatch = invite_contacts(
+                contacts=self.contacts_for(queryset),
+                kind=kind,
+                trigger=Trigger.MANUAL,
+                # Each click is its own cause; the cool-down, not the key, keeps people from being
+                # asked twice.
+                trigger_key=f"manual:{uuid4()}",
+                created_by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
+        level = messages.SUCCESS if dispatch.invited else messages.WARNING
+        messages.add_message(request, level, _dispatch_message(kind, dispatch))
+
+    @admin.action(description="Send NPS survey", permissions=["send_survey"])
+    def send_nps_survey(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._send(request, queryset, SurveyKind.NPS)
+
+    @admin.action(description="Send CSAT survey", permissions=["send_survey"])
+    def send_csat_survey(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._send(request, queryset, SurveyKind.CSAT)
+
+    @admin.action(description="Send CES survey", permissions=["send_survey"])
+    def send_ces_survey(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self._send(request, queryset, SurveyKind.CES)
+
+
+_SEND_ACTIONS = ["send_nps_survey", "send_csat_survey", "send_ces_survey"]
+
+_CustomerAdminBase = type(admin.site._registry[Customer])
+_ContactAdminBase = type(admin.site._registry[Contact])
+
+
+class SurveyCustomerAdmin(SendSurveyActions, _CustomerAdminBase):  # type: ignore[misc,valid-type]
+    """The customer admin with survey actions and the survey history panel."""
+
+    actions = [*(_CustomerAdminBase.actions or []), *_SEND_ACTIONS]
+
+    def contacts_for(self, queryset: QuerySet[Customer]) -> QuerySet[Contact]:
+        # The changelist queryset may carry ordering, joins and DISTINCT from search; only its ids
+        # matter, and invite_contacts locks the contacts itself.
+        return Contact.objects.filter(customer__in=queryset.values("pk"))
+
+    def get_fieldsets(
+        self, request: HttpRequest, obj: Customer | None = None
+    ) -> list[tuple[str | None, Any]]:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.pk is not None:
+            fieldsets.append(("Surveys", {"fields": ["survey_history"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "survey_history"]
+
+    @admin.display(description=f"Survey history (newest {SURVEY_HISTORY_ROWS})")
+    def survey_history(self, customer: Customer) -> SafeString:
+        responses = list(
+            SurveyResponse.objects.filter(customer=customer)
+            .select_related("contact")
+            .order_by("-submitted_at", "-pk")[:SURVEY_HISTORY_ROWS]
+        )
+        all_url = f"{reverse('admin:surveys_surveyresponse_changelist')}?customer__id__exact={customer.pk}"
+        invitations_url = (
+            f"{reverse('admin:surveys_surveyinvitation_changelist')}?customer__id__exact={customer.pk}"
+        )
+        links = format_html(
+            '<p class="more"><a href="{}">All responses</a> · <a href="{}">Invitations</a></p>',
+            all_url,
+            invitations_url,
+        )
+        if not responses:
+            return format_html("<p>No survey responses yet.</p>{}", links)
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="number">{}</td><td>{}</td><td>{}</td>'
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:surveys_surveyresponse_change", args=[response.pk]),
+                    f"{response.submitted_at:%Y-%m-%d %H:%M}",
+                    response.get_kind_display(),
+                    response.score,
+                    category_badge(response.category),
+                    response.contact or MISSING,
+                    response.get_source_display(),
+                    Truncator(response.comment).chars(120),
+                )
+                for response in responses
+            ),
+        )
+        return format_html(
+            '<table class="figures" id="survey-history"><thead><tr><th scope="col">Submitted</th>'
+            '<th scope="col">Kind</th><th scope="col" class="number">Score</th><th scope="col">Category</th>'
+            '<th scope="col">Contact</th><th scope="col">Source</th><th scope="col">Comment</th></tr></thead>'
+            "<tbody>{}</tbody></table>{}",
+            rows,
+            links,
+        )
+
+
+class SurveyContactAdmin(SendSurveyActions, _ContactAdminBase):  # type: ignore[misc,valid-type]
+    """The contact admin with survey actions."""
+
+    actions = [*(_ContactAdminBase.actions or []), *_SEND_ACTIONS]
+
+    def contacts_for(self, queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+        return Contact.objects.filter(pk__in=queryset.values("pk"))
+
+
+admin.site.unregister(Customer)
+admin.site.register(Customer, SurveyCustomerAdmin)
+admin.site.unregister(Contact)
+admin.site.register(Contact, SurveyContactAdmin)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: viewable, never added, edited or deleted by hand."""
+
+    # Counting a table of millions of rows for "(N total)" costs more than the page itself.
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["kind", "name", "is_active"]
+    list_filter = ["kind", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["kind", "name", "is_active"]}),
+        ("Norwegian", {"fields": ["question_nb", "low_label_nb", "high_label_nb"]}),
+        ("English", {"fields": ["question_en", "low_label_en", "high_label_en"]}),
+        ("Record", {"fields": ["created_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Survey | None = None) -> list[str]:
+        # Responses carry the survey's kind; changing it afterwards would mislabel every score.
+        return ["kind", "created_at"] if obj is not None else ["created_at"]
+
+
+@admin.register(SurveyPolicy)
+class SurveyPolicyAdmin(admin.ModelAdmin):
+    """The one policy row: the list goes straight to it; it is neither added nor deleted."""
+
+    fields = [
+        "cooldown_days",
+        "invitation_valid_days",
+        "purchase_delay_days",
+        "csat_detractor_max",
+        "ces_detractor_max",
+        "updated_at",
+    ]
+    readonly_fields = ["updated_at"]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        policy = SurveyPolicy.current()
+        return HttpResponseRedirect(reverse("admin:surveys_surveypolicy_change", args=[policy.pk]))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SurveyPolicy | None = None) -> bool:
+        return False
+
+
+class DeliveryFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("sent", "Sent"),
+            ("waiting", "Waiting to be sent"),
+            ("failing", "Failed, will retry"),
+            ("gave_up", f"Gave up after {MAX_SEND_ATTEMPTS} attempts"),
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[SurveyInvitation]
+    ) -> QuerySet[SurveyInvitation]:
+        unsent = Q(sent_at__isnull=True)
+        conditions = {
+            "sent": Q(sent_at__isnull=False),
+            "waiting": unsent & Q(send_attempts=0),
+            "failing": unsent & Q(send_attempts__gt=0, send_attempts__lt=MAX_SEND_ATTEMPTS),
+            "gave_up": unsent & Q(send_attempts__gte=MAX_SEND_ATTEMPTS),
+        }
+        condition = conditions.get(self.value() or "")
+        return queryset.filter(condition) if condition is not None else queryset
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "customer",
+        "contact",
+        "survey_kind",
+        "trigger",
+        "sent_at",
+        "expires_at",
+        "responded_at",
+        "send_attempts",
+    ]
+    list_filter = [
+        "survey__kind",
+        "trigger",
+        DeliveryFilter,
+        ("responded_at", admin.EmptyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["customer", "contact", "survey"]
+    search_fields = ["customer__name", "=customer__external_id", "contact__email"]
+    date_hierarchy = "created_at"
+    actions = ["retry_sending"]
+    # No token or link is shown: a link is made only for the email, from the secret key.
+    fields = [
+        "survey",
+        "customer",
+        "contact",
+        "trigger",
+        "trigger_key",
+        "created_at",
+        "created_by",
+        "sent_at",
+        "send_attempts",
+        "last_error",
+        "expires_at",
+        "responded_at",
+    ]
+
+    @admin.display(description="kind", ordering="survey__kind")
+    def survey_kind(self, invitation: SurveyInvitation) -> str:
+        return invitation.survey.get_kind_display()
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(SEND_SURVEY_PERMISSION)
+
+    @admin.action(description="Retry sending (invitations that gave up)", permissions=["retry"])
+    def retry_sending(self, request: HttpRequest, queryset: QuerySet[SurveyInvitation]) -> None:
+        reset = retry_failed_invitations(invitation_ids=queryset.values_list("pk", flat=True))
+        messages.info(request, f"{reset} invitation(s) will be sent again.")
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "submitted_at",
+        "customer",
+        "contact",
+        "kind",
+        "score",
+        "category_display",
+        "source",
+        "comment_excerpt",
+    ]
+    list_filter = ["kind", "category", "source", ("submitted_at", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "contact"]
+    search_fields = ["customer__name", "=customer__external_id", "contact__email"]
+    date_hierarchy = "submitted_at"
+    fields = [
+        "survey",
+        "kind",
+        "customer",
+        "contact",
+        "score",
+        "category",
+        "comment",
+        "source",
+        "submitted_at",
+        "invitation",
+        "external_id",
+        "created_at",
+    ]
+
+    @admin.display(description="category", ordering="category")
+    def category_display(self, response: SurveyResponse) -> SafeString:
+        return category_badge(response.category)
+
+    @admin.display(description="comment")
+    def comment_excerpt(self, response: SurveyResponse) -> str:
+        return Truncator(response.comment).chars(80)
+
+
+@admin.register(SurveyDispatch)
+class SurveyDispatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "trigger",
+        "created_by",
+        "candidates",
+        "invited",
+        "skipped_opted_out",
+        "skipped_no_email",
+        "skipped_cooldown",
+        "skipped_suppressed",
+        "skipped_already_invited",
+    ]
+    list_filter = ["trigger", ("started_at", admin.DateFieldListFilter)]
+    list_select_related = ["created_by"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(SurveySuppression)
+class SurveySuppressionAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "reason", "created_at", "lifted_at"]
+    list_filter = [("lifted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["customer"]
+    search_fields = ["customer__name", "=customer__external_id", "reason"]

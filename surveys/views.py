@@ -1,0 +1,244 @@
+"""The public survey pages: answer through an invitation link, and unsubscribe. No login.
+
+The signed token in the URL is the only credential, so every page keeps it from leaking: no
+Referer to other sites, no caching, no framing, no indexing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from customers.models import Contact
+from surveys.models import SurveyInvitation
+from surveys.services.invitations import opt_out_contact
+from surveys.services.links import (
+    InvalidLink,
+    contact_id_from_unsubscribe_token,
+    invitation_id_from_token,
+    unsubscribe_url,
+)
+from surveys.services.public import (
+    InvitationAlreadyAnswered,
+    InvitationExpired,
+    submit_invitation_response,
+)
+from surveys.texts import TEXTS, language_of, texts_for
+
+# Long enough for a real explanation, short enough that the page is no free file store.
+COMMENT_MAX_LENGTH = 5000
+
+# The pages need their inline stylesheet and a form posting back to this site; nothing else.
+_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+View = Callable[..., HttpResponse]
+
+
+def _public_page(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        # The token is in the URL: a click on any link would hand it to the other site as Referer.
+        response["Referrer-Policy"] = "no-referrer"
+        # A shared or back-button cache must not replay someone's survey page or answer.
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Content-Security-Policy"] = _CONTENT_SECURITY_POLICY
+        return response
+
+    # DENY is also the global setting; stated here so the pages stay unframable if that changes.
+    return xframe_options_deny(wrapped)
+
+
+class AnswerForm(forms.Form):
+    score = forms.TypedChoiceField(coerce=int)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
+
+    def __init__(self, *args: Any, scale: range, texts: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        score_error = texts["error_score"].format(low=scale[0], high=scale[-1])
+        score = cast(forms.TypedChoiceField, self.fields["score"])
+        score.choices = [(value, str(value)) for value in scale]
+        score.error_messages = {"required": score_error, "invalid_choice": score_error}
+        self.fields["comment"].error_messages["max_length"] = texts["error_comment"].format(
+            max=COMMENT_MAX_LENGTH
+        )
+
+
+@_public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation_from_token(token)
+    if invitation is None:
+        return _invalid_link(request)
+    language = language_of(invitation.contact.language)
+    if invitation.responded_at is not None:
+        return _message(request, language, "answered")
+    if invitation.is_expired:
+        return _message(request, language, "expired")
+    texts = texts_for(language)
+    survey = invitation.survey
+    scale = survey.scale
+    if request.method != "POST":
+        form = AnswerForm(initial={"score": _preselected(request, scale)}, scale=scale, texts=texts)
+        return _answer_page(request, invitation, form, language)
+    form = AnswerForm(data=request.POST, scale=scale, texts=texts)
+    if form.is_valid():
+        try:
+            submit_invitation_response(
+                invitation_id=invitation.pk,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except SurveyInvitation.DoesNotExist:
+            # Deleted with its contact between the page load and the submit.
+            return _invalid_link(request)
+        except InvitationAlreadyAnswered:
+            return _message(request, language, "answered")
+        except InvitationExpired:
+            return _message(request, language, "expired")
+        except ValidationError as exc:
+            # The form checks the same scale; this is the service's word if the survey changed.
+            form.add_error(None, exc.messages)
+        else:
+            # Post/redirect/get: reloading the thank-you page does not offer to post again.
+            return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+    return _answer_page(request, invitation, form, language, status=400)
+
+
+@_public_page
+@require_http_methods(["GET", "HEAD"])
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation_from_token(token)
+    if invitation is None:
+        return _invalid_link(request)
+    if invitation.responded_at is None:
+        return HttpResponseRedirect(reverse("surveys:respond", args=[token]))
+    return _message(request, language_of(invitation.contact.language), "thanks")
+
+
+# Exempt from CSRF because the signed token in the URL is the authorisation: CSRF protects requests
+# that ride on a victim's cookies, and this one needs none, while mail clients' RFC 8058 one-click
+# POST ("List-Unsubscribe=One-Click") comes with no cookie and no CSRF token at all. Anyone holding
+# the link could unsubscribe with or without a form; a GET alone never does (link scanners).
+@csrf_exempt
+@_public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        contact_id = contact_id_from_unsubscribe_token(token)
+    except InvalidLink:
+        return _invalid_link(request)
+    contact = Contact.objects.filter(pk=contact_id).only("pk", "email", "language", "opted_out").first()
+    if contact is None:
+        return _invalid_link(request)
+    language = language_of(contact.language)
+    texts = texts_for(language)
+    if request.method == "POST":
+        opt_out_contact(contact_id=contact.pk)
+        return _message(request, language, "unsubscribed", email=contact.email)
+    if contact.opted_out:
+        return _message(request, language, "unsubscribed", email=contact.email)
+    return _render(
+        request,
+        "surveys/unsubscribe.html",
+        {
+            "language": language,
+            "t": texts,
+            "title": texts["unsubscribe_title"],
+            "body": texts["unsubscribe_body"].format(email=contact.email),
+        },
+    )
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    # The page speaks the contact's language, not the one LocaleMiddleware picked from the browser.
+    response["Content-Language"] = context["language"]
+    return response
+
+
+def _invitation_from_token(token: str) -> SurveyInvitation | None:
+    try:
+        invitation_id = invitation_id_from_token(token)
+    except InvalidLink:
+        return None
+    return (
+        SurveyInvitation.objects.select_related("survey", "contact", "customer")
+        .filter(pk=invitation_id)
+        .first()
+    )
+
+
+def _preselected(request: HttpRequest, scale: range) -> int | None:
+    # The email links one URL per number (?score=N); the click only chooses, the form submits.
+    raw = request.GET.get("score", "")
+    return int(raw) if raw.isdigit() and int(raw) in scale else None
+
+
+def _answer_page(
+    request: HttpRequest, invitation: SurveyInvitation, form: AnswerForm, language: str, *, status: int = 200
+) -> HttpResponse:
+    texts = texts_for(language)
+    survey = invitation.survey
+    low_label, high_label = survey.labels(language)
+    scale = survey.scale
+    selected = form["score"].value()
+    return _render(
+        request,
+        "surveys/respond.html",
+        {
+            "language": language,
+            "t": texts,
+            "title": texts["page_title"],
+            "kind": survey.kind,
+            "question": survey.question(language),
+            "scores": list(scale),
+            "selected": str(selected) if selected not in (None, "") else "",
+            "low_label": low_label,
+            "high_label": high_label,
+            "scale_hint": texts["scale_hint"].format(low=scale[0], high=scale[-1]),
+            "greeting": texts["greeting"].format(name=invitation.contact.name),
+            "form": form,
+            "unsubscribe_url": unsubscribe_url(invitation.contact_id),
+        },
+        status=status,
+    )
+
+
+def _message(request: HttpRequest, language: str, key: str, **values: str) -> HttpResponse:
+    texts = texts_for(language)
+    return _render(
+        request,
+        "surveys/message.html",
+        {
+            "language": language,
+            "t": texts,
+            "key": key,
+            "title": texts[f"{key}_title"],
+            "body": texts[f"{key}_body"].format(**values),
+        },
+    )
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    # Nothing tells us the reader's language here, so the page says it in both.
+    return _render(
+        request,
+        "surveys/invalid_link.html",
+        {"language": "nb", "title": TEXTS["nb"]["invalid_title"], "texts": TEXTS},
+        status=404,
+    )
