@@ -1,0 +1,90 @@
+"""Import customers from a CSV file; also the shared base of the other import commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from customers.formatting import group_thousands
+from customers.models import ImportKind
+from customers.services import ImportFileError, ImportProgress, ImportRejected, import_data_file
+from customers.services.imports import import_columns
+
+# Errors printed before "... and N more": enough to see the pattern, few enough to read.
+SHOWN_ERRORS = 50
+
+
+class ImportCommand(BaseCommand):
+    """One CSV file of one kind in, a summary out; CommandError (exit 1) when nothing was imported."""
+
+    kind: ClassVar[ImportKind]
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        required, optional = import_columns(self.kind)
+        self.help = (
+            f"{self.help} Columns: {', '.join(required)}; optional: {', '.join(optional)}. Comma or "
+            "semicolon separated, decimal comma or point, dates as YYYY-MM-DD, UTF-8 (Excel: "
+            '"CSV UTF-8"). A file with any invalid row imports nothing unless --skip-invalid is given; '
+            "the same file is never imported twice."
+        )
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="The CSV file to import.")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="Import the valid rows and write the invalid ones, with a reason column, to "
+            "<file name>.rejected.csv next to the file.",
+        )
+
+    def handle(self, *args: Any, file: Path, skip_invalid: bool, **options: Any) -> None:
+        verbose = options["verbosity"] >= 1
+        if not file.is_file():
+            raise CommandError(f"{file} is not a file.")
+
+        shown_progress = False
+
+        def progress(state: ImportProgress) -> None:
+            nonlocal shown_progress
+            if verbose:
+                shown_progress = True
+                self.stderr.write(
+                    f"\r  {group_thousands(state.rows_read)} rows read ({state.percent:.0f} %)", ending=""
+                )
+
+        try:
+            with file.open("rb") as stream:
+                result = import_data_file(
+                    kind=self.kind,
+                    stream=stream,
+                    file_name=file.name,
+                    skip_invalid=skip_invalid,
+                    rejected_path=file.with_name(f"{file.stem}.rejected.csv"),
+                    progress=progress,
+                )
+        except ImportRejected as exc:
+            lines = "\n".join(f"  {line}" for line in exc.result.error_lines(SHOWN_ERRORS))
+            raise CommandError(f"{exc}\n{lines}") from None
+        except ImportFileError as exc:
+            raise CommandError(f"{file.name}: {exc}") from None
+        finally:
+            if shown_progress:
+                self.stderr.write("")
+        number = result.data_import.pk if result.data_import else "?"
+        self.stdout.write(
+            self.style.SUCCESS(f"Imported {file.name} as import #{number}: {result.summary()}.")
+        )
+        if result.ignored_columns:
+            self.stdout.write(f"  ignored unknown columns: {', '.join(result.ignored_columns)}")
+        if result.rejected_file:
+            self.stdout.write(self.style.WARNING(f"  rejected rows written to {result.rejected_file}"))
+            for line in result.error_lines(SHOWN_ERRORS):
+                self.stdout.write(f"    {line}")
+
+
+class Command(ImportCommand):
+    help = "Import customers (upserted by external_id) from a CSV file."
+    kind = ImportKind.CUSTOMERS
