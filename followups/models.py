@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -80,7 +82,7 @@ class FollowUpTaskQuerySet(models.QuerySet["FollowUpTask"]):
     def active(self) -> FollowUpTaskQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
-    def overdue(self, now=None) -> FollowUpTaskQuerySet:
+    def overdue(self, now: datetime | None = None) -> FollowUpTaskQuerySet:
         return self.active().filter(due_at__lt=now or timezone.now())
 
 
@@ -117,6 +119,8 @@ class FollowUpTask(models.Model):
     objects = FollowUpTaskQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "follow-up"
+        verbose_name_plural = "follow-ups"
         ordering = ["due_at", "priority"]
         permissions = [("reassign_followuptask", "Can reassign follow-ups to another account manager")]
         constraints = [

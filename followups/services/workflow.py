@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from customers.models import Contact
 from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Outcome, Status
 from surveys.models import SurveyKind, Trigger
@@ -50,8 +51,14 @@ def _require(user: AbstractBaseUser, task: FollowUpTask) -> None:
         )
 
 
-def _transition(task: FollowUpTask, *, allowed_from: tuple[str, ...], **changes: object) -> None:
-    updated = FollowUpTask.objects.filter(pk=task.pk, status__in=allowed_from).update(**changes)
+def _transition(
+    task: FollowUpTask, *, user: AbstractBaseUser, allowed_from: tuple[str, ...], **changes: object
+) -> None:
+    rows = FollowUpTask.objects.filter(pk=task.pk, status__in=allowed_from)
+    if not is_lead(user):
+        # Re-checked in the UPDATE itself: a lead may have reassigned the task since it was loaded.
+        rows = rows.filter(assigned_to=user)
+    updated = rows.update(**changes)
     if updated != 1:
         current = FollowUpTask.objects.filter(pk=task.pk).values_list("status", flat=True).first()
         raise FollowUpConflict(
@@ -62,6 +69,8 @@ def _transition(task: FollowUpTask, *, allowed_from: tuple[str, ...], **changes:
 
 def take_followup(*, task: FollowUpTask, user: AbstractBaseUser) -> None:
     """Move a task from the shared queue to the user."""
+    if not user.has_perm("followups.change_followuptask"):
+        raise PermissionDenied("Only account managers can take follow-ups.")
     updated = FollowUpTask.objects.filter(
         pk=task.pk, assigned_to__isnull=True, status__in=ACTIVE_STATUSES
     ).update(assigned_to=user)
@@ -75,6 +84,7 @@ def start_followup(*, task: FollowUpTask, user: AbstractBaseUser) -> None:
     _require(user, task)
     _transition(
         task,
+        user=user,
         allowed_from=(Status.OPEN,),
         status=Status.IN_PROGRESS,
         first_contact_at=Coalesce(F("first_contact_at"), timezone.now()),
@@ -99,6 +109,7 @@ def complete_followup(*, task: FollowUpTask, user: AbstractBaseUser, outcome: st
     with transaction.atomic():
         _transition(
             task,
+            user=user,
             allowed_from=ACTIVE_STATUSES,
             status=Status.DONE,
             outcome=outcome,
@@ -127,7 +138,13 @@ def cancel_followup(*, task: FollowUpTask, user: AbstractBaseUser, reason: str) 
     if not reason.strip():
         raise ValueError("Say why the follow-up is cancelled.")
     with transaction.atomic():
-        _transition(task, allowed_from=ACTIVE_STATUSES, status=Status.CANCELLED, completed_at=timezone.now())
+        _transition(
+            task,
+            user=user,
+            allowed_from=ACTIVE_STATUSES,
+            status=Status.CANCELLED,
+            completed_at=timezone.now(),
+        )
         FollowUpNote.objects.create(task=task, author=user, text=f"Cancelled: {reason.strip()}")
         lift_survey_suppression(customer_id=task.customer_id, reason=suppression_reason(task.pk))
 
@@ -136,7 +153,12 @@ def reassign_followup(*, task: FollowUpTask, user: AbstractBaseUser, to: Abstrac
     """Give the task to another account manager, or back to the shared queue (leads only)."""
     if not is_lead(user):
         raise PermissionDenied("Only follow-up leads can reassign follow-ups.")
-    _transition(task, allowed_from=ACTIVE_STATUSES, assigned_to=to)
+    with transaction.atomic():
+        # The new owner hears about it the way the first one did.
+        _transition(task, user=user, allowed_from=ACTIVE_STATUSES, assigned_to=to, notified_at=None)
+        from followups.tasks import notify_followup_created  # tasks import the services
+
+        enqueue_on_commit(notify_followup_created, task.pk)
 
 
 def escalate_overdue_followups(*, now: datetime | None = None, limit: int = 500) -> int:

@@ -14,6 +14,7 @@ from followups.services import (
     complete_followup,
     create_followup_for_response,
     escalate_overdue_followups,
+    notify_followup_created,
     reassign_followup,
     start_followup,
     take_followup,
@@ -33,13 +34,19 @@ def lead(db):
     return user
 
 
+def manager(**fields):
+    user = UserFactory(**fields)
+    user.groups.add(Group.objects.get(name="Account managers"))
+    return user
+
+
 def open_task(assigned_to=None) -> FollowUpTask:
     contact = ContactFactory(customer=CustomerFactory(account_manager=assigned_to))
     return create_followup_for_response(response_id=SurveyResponseFactory(contact=contact, score=2).pk)
 
 
 def test_taking_a_shared_task_assigns_it():
-    user, task = UserFactory(), open_task()
+    user, task = manager(), open_task()
 
     take_followup(task=task, user=user)
 
@@ -49,10 +56,48 @@ def test_taking_a_shared_task_assigns_it():
 def test_a_shared_task_taken_by_someone_else_cannot_be_taken_again():
     task = open_task()
     stale_copy = FollowUpTask.objects.get(pk=task.pk)
-    take_followup(task=task, user=UserFactory())
+    take_followup(task=task, user=manager())
 
     with pytest.raises(FollowUpConflict, match="Someone else took"):
-        take_followup(task=stale_copy, user=UserFactory())
+        take_followup(task=stale_copy, user=manager())
+
+
+def test_a_user_without_follow_up_rights_cannot_take_a_task():
+    task = open_task()
+
+    with pytest.raises(PermissionDenied):
+        take_followup(task=task, user=UserFactory())
+
+    assert FollowUpTask.objects.get(pk=task.pk).assigned_to is None
+
+
+def test_the_old_assignee_cannot_complete_a_task_a_lead_reassigned_meanwhile(account_manager, lead):
+    task = open_task(account_manager)
+    loaded_before_the_reassignment = FollowUpTask.objects.get(pk=task.pk)
+    reassign_followup(task=task, user=lead, to=UserFactory())
+
+    with pytest.raises(FollowUpConflict):
+        complete_followup(
+            task=loaded_before_the_reassignment, user=account_manager, outcome=Outcome.RECOVERED
+        )
+
+    assert FollowUpTask.objects.get(pk=task.pk).status == Status.OPEN
+
+
+def test_the_new_assignee_is_told_about_a_reassigned_task(
+    account_manager, lead, mailoutbox, django_capture_on_commit_callbacks
+):
+    task = open_task(account_manager)
+    FollowUpTask.objects.filter(pk=task.pk).update(notified_at=timezone.now())
+    newcomer = UserFactory(email="ny@example.no")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        reassign_followup(task=task, user=lead, to=newcomer)
+
+    assert FollowUpTask.objects.get(pk=task.pk).notified_at is None
+    assert len(callbacks) == 1
+    notify_followup_created(task_id=task.pk)
+    assert mailoutbox[-1].to == ["ny@example.no"]
 
 
 def test_starting_records_the_first_contact_once(account_manager):

@@ -1,0 +1,92 @@
+"""The customer page, extended with the customer's follow-ups.
+
+Whatever admin is registered for Customer when this module is imported (the customers app's, or the
+surveys app's subclass of it, since INSTALLED_APPS imports customers, surveys, followups in that
+order) is subclassed and re-registered, so each app adds its part without the others knowing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+
+from customers.models import Customer
+from followups.models import FollowUpTask
+
+from .display import due_badge, local_time, person, score_badge, status_badge
+
+# The newest follow-ups of a customer on its page; the queue, filtered to the customer, has the rest.
+FOLLOWUPS_ON_CUSTOMER_PAGE = 10
+
+
+class _LatestFollowUps(BaseInlineFormSet):
+    def get_queryset(self) -> QuerySet[FollowUpTask]:
+        # Sliced here rather than in the inline's get_queryset: the formset filters that queryset by
+        # customer first, and a sliced queryset cannot be filtered.
+        if not hasattr(self, "_queryset"):
+            self._queryset = super().get_queryset()[:FOLLOWUPS_ON_CUSTOMER_PAGE]
+        return self._queryset
+
+
+class FollowUpInline(admin.TabularInline):
+    """The customer's follow-ups, newest first, read-only; each row links to its follow-up page."""
+
+    model = FollowUpTask
+    formset = _LatestFollowUps
+    fields = ["opened", "score", "status_display", "due", "assignee", "outcome"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    verbose_name_plural = f"follow-ups (the newest {FOLLOWUPS_ON_CUSTOMER_PAGE})"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUpTask]:
+        # customer: the row's title (str(task)) names it; the rest feed the columns.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("customer", "response", "assigned_to")
+            .order_by("-created_at", "-pk")
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="opened")
+    def opened(self, task: FollowUpTask) -> str:
+        return local_time(task.created_at)
+
+    @admin.display(description="score")
+    def score(self, task: FollowUpTask) -> SafeString:
+        return score_badge(task.response)
+
+    @admin.display(description="status")
+    def status_display(self, task: FollowUpTask) -> SafeString:
+        return status_badge(task.status)
+
+    @admin.display(description="due")
+    def due(self, task: FollowUpTask) -> SafeString:
+        return due_badge(task)
+
+    @admin.display(description="assigned to")
+    def assignee(self, task: FollowUpTask) -> str:
+        return person(task.assigned_to) or "Shared"
+
+
+_base: type[admin.ModelAdmin] = type(admin.site._registry[Customer])
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class FollowUpCustomerAdmin(_base):  # type: ignore[valid-type, misc]
+    inlines = [*_base.inlines, FollowUpInline]

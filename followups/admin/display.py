@@ -1,0 +1,107 @@
+"""How follow-ups look in the admin: due times in words, badges, people's names. No queries here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from followups.models import FollowUpTask, Status
+from surveys.models import Category, SurveyResponse
+
+# Inline styles, like customers.admin.economics: these badges appear on lists, forms and inlines.
+_BADGE = (
+    "display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-weight:600;"
+    "white-space:nowrap;background:{}"
+)
+_STATUS_COLOURS = {
+    Status.OPEN: "#2160a8",
+    Status.IN_PROGRESS: "#a55a00",
+    Status.DONE: "#1b7f3b",
+    Status.CANCELLED: "#6b6f76",
+}
+_CATEGORY_COLOURS = {Category.DETRACTOR: "#b3261e", Category.PASSIVE: "#a55a00", Category.PROMOTER: "#1b7f3b"}
+OVERDUE_COLOUR = "#b3261e"
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def duration_in_words(delta: timedelta) -> str:
+    """A rough, readable length: '45 min', '3 hours', '2 days'."""
+    seconds = abs(delta.total_seconds())
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min"
+    if seconds < 2 * 86400:
+        return _plural(round(seconds / 3600), "hour")
+    return _plural(int(seconds // 86400), "day")
+
+
+def local_time(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """'today 16:00', 'tomorrow 16:00', 'yesterday 09:12' or '24.11.2026 16:00', Oslo time."""
+    if moment is None:
+        return "\u2013"
+    local = timezone.localtime(moment)
+    today = timezone.localtime(now or timezone.now()).date()
+    day = {
+        today: "today",
+        today + timedelta(days=1): "tomorrow",
+        today - timedelta(days=1): "yesterday",
+    }.get(local.date())
+    return f"{day} {local:%H:%M}" if day else f"{local:%d.%m.%Y %H:%M}"
+
+
+def due_in_words(task: FollowUpTask, *, now: datetime | None = None) -> str:
+    """'Overdue by 2 days', 'Due in 3 hours', or for a closed task what became of it."""
+    now = now or timezone.now()
+    if not task.is_active:
+        return f"{task.get_status_display()} {local_time(task.completed_at, now=now)}"
+    if task.due_at < now:
+        return f"Overdue by {duration_in_words(now - task.due_at)}"
+    return f"Due in {duration_in_words(task.due_at - now)}"
+
+
+def due_badge(task: FollowUpTask, *, now: datetime | None = None) -> SafeString:
+    """The due column: a red badge for an overdue task, the relative time otherwise, then the time."""
+    now = now or timezone.now()
+    words = due_in_words(task, now=now)
+    when = local_time(task.due_at, now=now)
+    if task.is_active and task.due_at < now:
+        # The class marks the row: the queue's stylesheet tints every row that holds one.
+        return format_html(
+            '<span class="followup-overdue" style="{}">{}</span><br><small>{}</small>',
+            _BADGE.format(OVERDUE_COLOUR),
+            words,
+            when,
+        )
+    return format_html("{}<br><small>{}</small>", words, when)
+
+
+def status_badge(status: str) -> SafeString:
+    return format_html(
+        '<span style="{}">{}</span>',
+        _BADGE.format(_STATUS_COLOURS.get(status, "#6b6f76")),
+        Status(status).label,
+    )
+
+
+def score_badge(response: SurveyResponse) -> SafeString:
+    """'NPS 3' on the category's colour, so a 0 and a 6 read as the same kind of unhappy."""
+    return format_html(
+        '<span style="{}" title="{}">{} {}</span>',
+        _BADGE.format(_CATEGORY_COLOURS.get(response.category, "#6b6f76")),
+        response.get_category_display(),
+        response.get_kind_display(),
+        response.score,
+    )
+
+
+def person(user: AbstractBaseUser | None) -> str:
+    """A user as colleagues know them: full name, else the username; '' for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]

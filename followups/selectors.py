@@ -1,0 +1,134 @@
+"""Reads of the followups app: the account manager's queue and what the follow-up page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from customers.selectors import recent_interactions
+from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Status
+from followups.services import LEADS_GROUP
+from surveys.models import SurveyResponse
+
+# Created by migration 0002_groups; LEADS_GROUP lives with the services that email the leads.
+ACCOUNT_MANAGERS_GROUP = "Account managers"
+SALES_GROUP = "Sales"
+
+# The follow-up page shows this many of the customer's other responses and latest interactions; the
+# account manager on the phone needs the recent story, the customer page has the rest.
+EARLIER_RESPONSES = 10
+RECENT_INTERACTIONS = 10
+
+
+class QueueView(models.TextChoices):
+    """The slices of the follow-up list; MINE is what everyone sees first."""
+
+    MINE = "mine", "My queue"
+    SHARED = "shared", "Shared queue"
+    ACTIVE = "active", "All active"
+    OVERDUE = "overdue", "Overdue"
+    CLOSED = "closed", "Done / cancelled"
+    ALL = "all", "All"
+
+
+def queue_tasks(
+    tasks: QuerySet[FollowUpTask],
+    *,
+    view: str,
+    user: AbstractBaseUser | AnonymousUser,
+    now: datetime | None = None,
+) -> QuerySet[FollowUpTask]:
+    """Narrow `tasks` to one queue view for `user`; an unknown view means MINE."""
+    now = now or timezone.now()
+    if view == QueueView.ALL:
+        return tasks
+    if view == QueueView.CLOSED:
+        return tasks.filter(status__in=(Status.DONE, Status.CANCELLED))
+    active = tasks.filter(status__in=ACTIVE_STATUSES)
+    if view == QueueView.ACTIVE:
+        return active
+    if view == QueueView.OVERDUE:
+        return active.filter(due_at__lt=now)
+    if view == QueueView.SHARED:
+        return active.filter(assigned_to__isnull=True)
+    # Served by followup_queue_idx: one index range for the user's rows and one for the NULL rows.
+    return active.filter(Q(assigned_to_id=user.pk) | Q(assigned_to__isnull=True))
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """How much is waiting: the user's own active tasks, the shared queue, and overdue among them."""
+
+    mine: int
+    mine_overdue: int
+    shared: int
+    shared_overdue: int
+    overdue: int
+
+
+def queue_summary(user: AbstractBaseUser | AnonymousUser, *, now: datetime | None = None) -> QueueSummary:
+    """Count the user's queue, the shared queue and all overdue tasks in one aggregate query."""
+    now = now or timezone.now()
+    late = Q(due_at__lt=now)
+    counts = FollowUpTask.objects.filter(status__in=ACTIVE_STATUSES).aggregate(
+        mine=Count("pk", filter=Q(assigned_to_id=user.pk)),
+        mine_overdue=Count("pk", filter=Q(assigned_to_id=user.pk) & late),
+        shared=Count("pk", filter=Q(assigned_to__isnull=True)),
+        shared_overdue=Count("pk", filter=Q(assigned_to__isnull=True) & late),
+        overdue=Count("pk", filter=late),
+    )
+    return QueueSummary(**counts)
+
+
+def assignable_users() -> QuerySet[Any]:
+    """Active members of the account manager and lead groups: whom a lead can hand a follow-up to."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[ACCOUNT_MANAGERS_GROUP, LEADS_GROUP])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def followup_context(task_id: int, *, include_notes: bool = True) -> dict[str, Any]:
+    """Everything the follow-up page shows about a task, in four queries whatever the history's length.
+
+    Raises FollowUpTask.DoesNotExist when the task is gone. `include_notes=False` leaves the notes
+    log out (and its query) for people who may not read notes.
+    """
+    task = FollowUpTask.objects.select_related(
+        "customer", "customer__account_manager", "contact", "response", "response__survey", "assigned_to"
+    ).get(pk=task_id)
+    # Every other answer of the customer, newest first, with the follow-up each one got (if any):
+    # served by response_customer_latest_idx per kind; `limit` rows whatever the history's length.
+    earlier_responses = list(
+        SurveyResponse.objects.filter(customer_id=task.customer_id)
+        .exclude(pk=task.response_id)
+        .select_related("contact", "followup")
+        .order_by("-submitted_at", "-pk")[:EARLIER_RESPONSES]
+    )
+    notes = (
+        list(
+            FollowUpNote.objects.filter(task_id=task.pk).select_related("author").order_by("created_at", "pk")
+        )
+        if include_notes
+        else []
+    )
+    return {
+        "task": task,
+        "customer": task.customer,
+        "contact": task.contact,
+        "response": task.response,
+        "is_overdue": task.is_overdue,
+        "earlier_responses": earlier_responses,
+        "interactions": list(recent_interactions(task.customer_id, limit=RECENT_INTERACTIONS)),
+        "notes": notes,
+        "include_notes": include_notes,
+    }
