@@ -81,7 +81,7 @@ def seed_feedback_demo(*, seed: int = 42, today: date | None = None) -> Feedback
     rng = random.Random(seed + 1)  # noqa: S311 -- reproducible demo data, not security
     now = timezone.now()
     with transaction.atomic():
-        managers, leads = _ensure_roles()
+        _ensure_roles()
         surveys = {survey.kind: survey for survey in Survey.objects.filter(is_active=True)}
         policy = SurveyPolicy.current()
         customers = {
@@ -136,7 +136,7 @@ def seed_feedback_demo(*, seed: int = 42, today: date | None = None) -> Feedback
         for index, response in answers:
             response.invitation_id = invitations[index].pk
         responses = SurveyResponse.objects.bulk_create([r for _, r in answers], batch_size=1000)
-        followups, notes = _plan_followups(rng, responses, customers, managers, leads, now)
+        followups, notes = _plan_followups(rng, responses, customers, now)
         FollowUpTask.objects.bulk_create(followups, batch_size=1000)
         for note in notes:
             note.task_id = note.task.pk
@@ -175,8 +175,6 @@ def _plan_followups(
     rng: random.Random,
     responses: list[SurveyResponse],
     customers: dict[int, Customer],
-    managers: list,
-    leads: list,
     now: datetime,
 ) -> tuple[list[FollowUpTask], list[FollowUpNote]]:
     policy = FollowUpPolicy.current()
@@ -205,29 +203,37 @@ def _plan_followups(
         # work due soon and work overdue.
         if age > timedelta(days=21) or (age > timedelta(days=4) and rng.random() < 0.4):
             # History: handled, mostly in time, with the outcomes account managers report.
-            task.first_contact_at = created + timedelta(hours=rng.randint(2, 60))
-            task.completed_at = task.first_contact_at + timedelta(hours=rng.randint(0, 72))
-            task.status = Status.DONE
-            task.outcome = rng.choices(
-                [Outcome.RECOVERED, Outcome.CONTACTED, Outcome.UNREACHABLE, Outcome.CHURN_RISK],
-                weights=[5, 3, 1, 1],
-            )[0]
+            task.completed_at = created + timedelta(hours=rng.randint(2, 130))
+            if rng.random() < 0.15:
+                # Cancelled ones (a duplicate complaint, a contact who left) are the recovery
+                # figures' comparison group: detractors without a completed follow-up.
+                task.status = Status.CANCELLED
+            else:
+                task.status = Status.DONE
+                task.first_contact_at = task.completed_at - timedelta(hours=rng.randint(0, 48))
+                task.first_contact_at = max(task.first_contact_at, created + timedelta(minutes=30))
+                task.outcome = rng.choices(
+                    [Outcome.RECOVERED, Outcome.CONTACTED, Outcome.UNREACHABLE, Outcome.CHURN_RISK],
+                    weights=[5, 3, 1, 1],
+                )[0]
             if task.due_at < task.completed_at:
                 task.escalated_at = task.due_at + timedelta(minutes=5)
-        elif rng.random() < 0.4:
+        elif task.assigned_to_id is not None and rng.random() < 0.4:
             task.status = Status.IN_PROGRESS
             task.first_contact_at = created + timedelta(hours=rng.randint(1, 20))
-            author_id = task.assigned_to_id or (leads[0].pk if leads else None)
             notes.append(
                 FollowUpNote(
-                    task=task, author_id=author_id, text=rng.choice(_NOTES), created_at=task.first_contact_at
+                    task=task,
+                    author_id=task.assigned_to_id,
+                    text=rng.choice(_NOTES),
+                    created_at=task.first_contact_at,
                 )
             )
         tasks.append(task)
     return tasks, notes
 
 
-def _ensure_roles() -> tuple[list, list]:
+def _ensure_roles() -> None:
     """Put the demo account managers and the demo user in their groups; one manager can log in."""
     users = get_user_model().objects
     managers = list(
@@ -240,4 +246,3 @@ def _ensure_roles() -> tuple[list, list]:
     if login is not None and not login.has_usable_password():
         login.set_password(DEMO_PASSWORD)
         login.save(update_fields=["password"])
-    return managers, leads
