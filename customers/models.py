@@ -87,6 +87,20 @@ class Customer(models.Model):
         blank=True,
         help_text="As-of date of the recalculation that last changed these figures; empty until the first.",
     )
+    # Computed nightly by customers.services.potential; empty for A customers and for customers with
+    # too little data to compare.
+    potential_score = models.PositiveSmallIntegerField(
+        "potential",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="0-100: how much the customer resembles today's A customers (industry, size, model, region).",
+    )
+    potential_explanation = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The attributes behind the potential score and how over-represented each is among A customers.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +114,8 @@ class Customer(models.Model):
             models.Index(fields=["-revenue_12m"], name="customer_revenue_idx"),
             # "Time thieves" filter: a small, selective subset.
             models.Index(fields=["time_cost_flag"], condition=Q(time_cost_flag=True), name="customer_tt_idx"),
+            # Sales lists filtered by potential_min and sorted by potential.
+            models.Index(fields=["-potential_score", "-id"], name="customer_potential_idx"),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +173,59 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}" if self.name and self.name != self.sku else self.sku
+
+
+class CustomerProduct(models.Model):
+    """A product the customer holds: bought within the economics window. Rebuilt nightly."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="holders")
+    revenue_12m = models.DecimalField("revenue, 12 months", max_digits=14, decimal_places=2)
+    last_purchase = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "product"], name="holding_unique")]
+        indexes = [
+            # has_product / lacks_product and the affinity counts go from a product to its holders.
+            models.Index(fields=["product", "customer"], name="holding_product_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} holds {self.product_id}"
+
+
+class ProductAffinity(models.Model):
+    """X -> Y over the last 12 months: of the customers holding X, how many hold Y too, and the lift."""
+
+    from_product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities_from")
+    to_product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities_to")
+    holders_from = models.PositiveIntegerField(help_text="Customers holding X.")
+    holders_both = models.PositiveIntegerField(help_text="Customers holding both X and Y.")
+    confidence = models.DecimalField(
+        max_digits=7, decimal_places=4, help_text="Share of X's holders that also hold Y (0-1)."
+    )
+    lift = models.DecimalField(
+        max_digits=9,
+        decimal_places=3,
+        help_text="How many times more often X's holders take Y than customers in general (1 = no link).",
+    )
+    as_of = models.DateField()
+
+    class Meta:
+        verbose_name_plural = "product affinities"
+        constraints = [
+            models.UniqueConstraint(fields=["from_product", "to_product"], name="affinity_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(from_product=models.F("to_product")), name="affinity_two_products"
+            ),
+        ]
+        indexes = [
+            # A customer's relevance for Y: the best lift among the products it holds toward Y.
+            models.Index(fields=["to_product", "from_product"], include=["lift"], name="affinity_to_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_product_id} -> {self.to_product_id} (lift {self.lift})"
 
 
 class ImportKind(models.TextChoices):

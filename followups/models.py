@@ -143,6 +143,12 @@ class FollowUpTask(models.Model):
                 name="followup_escalation_idx",
             ),
             models.Index(fields=["customer", "-created_at"], name="followup_customer_idx"),
+            # "Has an open follow-up": the customer lists' open_followup filter and the upsell gate.
+            models.Index(
+                fields=["customer"],
+                condition=Q(status__in=["open", "in_progress"]),
+                name="followup_active_customer_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -264,6 +264,43 @@ class SurveyResponse(models.Model):
         return f"{self.get_kind_display()} {self.score} ({self.customer_id})"
 
 
+class CustomerSatisfaction(models.Model):
+    """Each customer's satisfaction figures, kept current so sales lists can filter and sort on them.
+
+    Updated with every recorded answer (surveys.services) and rebuilt nightly, so a list of a million
+    customers filters on indexed columns instead of finding each customer's latest answer.
+    """
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="satisfaction"
+    )
+    latest_nps = models.SmallIntegerField(
+        null=True, blank=True, help_text="The latest NPS answer from any contact."
+    )
+    latest_nps_at = models.DateTimeField(null=True, blank=True)
+    account_nps = models.DecimalField(
+        "account NPS",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="NPS over each contact's latest answer (-100 to +100).",
+    )
+    nps_contacts = models.PositiveIntegerField(
+        default=0, help_text="Contacts whose latest answer counts above."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # nps_min / nps_max / nps_category filters and ordering by latest NPS.
+            models.Index(fields=["latest_nps", "customer"], name="satisfaction_latest_nps_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Satisfaction of {self.customer_id}"
+
+
 class SurveyDispatch(models.Model):
     """One round of invitations (the daily job or a manual send) and what it skipped, and why."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException
@@ -55,6 +56,18 @@ class SurveyResponseCreateView(APIView):
     permission_classes = [CanAddSurveyResponses]
     throttle_classes = [SurveyResponseRateThrottle]
 
+    @extend_schema(
+        operation_id="survey_responses_create",
+        request=SurveyResponseInputSerializer,
+        responses={
+            201: SurveyResponseSerializer,
+            200: OpenApiResponse(SurveyResponseSerializer, description="Seen before: the stored response."),
+            400: OpenApiResponse(description="Field errors: {field: [message, ...]}."),
+            401: OpenApiResponse(description="No or invalid credentials."),
+            403: OpenApiResponse(description="Lacks the permission to add survey responses."),
+            409: OpenApiResponse(description="external_id already used for a different answer."),
+        },
+    )
     def post(self, request: Request) -> Response:
         incoming = SurveyResponseInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
