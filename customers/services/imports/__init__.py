@@ -7,9 +7,10 @@ passes the upload), runs in one transaction and is recorded as a DataImport; see
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from typing_extensions import Unpack
 
 from customers.models import ImportKind
 
@@ -73,73 +74,31 @@ def import_data_file(
     )
 
 
-def import_customers(
-    *,
-    stream: BinaryStream,
-    file_name: str,
-    skip_invalid: bool = False,
-    rejected_path: Path | None = None,
-    imported_by: AbstractBaseUser | None = None,
-    progress: ProgressCallback | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> ImportResult:
+class ImportOptions(TypedDict, total=False):
+    """The arguments every kind of import takes; see import_data_file."""
+
+    stream: Required[BinaryStream]
+    file_name: Required[str]
+    skip_invalid: bool
+    rejected_path: Path | None
+    imported_by: AbstractBaseUser | None
+    progress: ProgressCallback | None
+    batch_size: int
+
+
+def import_customers(**options: Unpack[ImportOptions]) -> ImportResult:
     """Upsert customers by external_id from a CSV file (see import_data_file for the contract)."""
-    return import_data_file(
-        kind=ImportKind.CUSTOMERS,
-        stream=stream,
-        file_name=file_name,
-        skip_invalid=skip_invalid,
-        rejected_path=rejected_path,
-        imported_by=imported_by,
-        progress=progress,
-        batch_size=batch_size,
-    )
+    return import_data_file(kind=ImportKind.CUSTOMERS, **options)
 
 
-def import_revenue(
-    *,
-    stream: BinaryStream,
-    file_name: str,
-    skip_invalid: bool = False,
-    rejected_path: Path | None = None,
-    imported_by: AbstractBaseUser | None = None,
-    progress: ProgressCallback | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> ImportResult:
+def import_revenue(**options: Unpack[ImportOptions]) -> ImportResult:
     """Import revenue lines from a CSV file, updating lines by line_id (see import_data_file)."""
-    return import_data_file(
-        kind=ImportKind.REVENUE,
-        stream=stream,
-        file_name=file_name,
-        skip_invalid=skip_invalid,
-        rejected_path=rejected_path,
-        imported_by=imported_by,
-        progress=progress,
-        batch_size=batch_size,
-    )
+    return import_data_file(kind=ImportKind.REVENUE, **options)
 
 
-def import_interactions(
-    *,
-    stream: BinaryStream,
-    file_name: str,
-    skip_invalid: bool = False,
-    rejected_path: Path | None = None,
-    imported_by: AbstractBaseUser | None = None,
-    progress: ProgressCallback | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> ImportResult:
+def import_interactions(**options: Unpack[ImportOptions]) -> ImportResult:
     """Import interactions into the customer dialog log from a CSV file (see import_data_file)."""
-    return import_data_file(
-        kind=ImportKind.INTERACTIONS,
-        stream=stream,
-        file_name=file_name,
-        skip_invalid=skip_invalid,
-        rejected_path=rejected_path,
-        imported_by=imported_by,
-        progress=progress,
-        batch_size=batch_size,
-    )
+    return import_data_file(kind=ImportKind.INTERACTIONS, **options)
 
 
 def import_columns(kind: ImportKind | str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -153,6 +112,7 @@ __all__ = [
     "BinaryStream",
     "DuplicateImport",
     "ImportFileError",
+    "ImportOptions",
     "ImportProgress",
     "ImportRejected",
     "ImportResult",
