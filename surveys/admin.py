@@ -13,13 +13,14 @@ from uuid import uuid4
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 import customers.admin  # noqa: F401  (registers the Customer and Contact admins this module extends)
+from config.admin import SingletonAdmin
 from customers.formatting import MISSING
 from customers.models import Contact, Customer
 from surveys.models import (
@@ -225,7 +226,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyPolicy)
-class SurveyPolicyAdmin(admin.ModelAdmin):
+class SurveyPolicyAdmin(SingletonAdmin):
     """The one policy row: the list goes straight to it; it is neither added nor deleted."""
 
     fields = [
@@ -237,18 +238,6 @@ class SurveyPolicyAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["updated_at"]
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        policy = SurveyPolicy.current()
-        return HttpResponseRedirect(reverse("admin:surveys_surveypolicy_change", args=[policy.pk]))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: SurveyPolicy | None = None) -> bool:
-        return False
 
 
 class DeliveryFilter(admin.SimpleListFilter):

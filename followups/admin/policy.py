@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 
+from config.admin import SingletonAdmin
 from followups.models import FollowUpPolicy
 
 
 @admin.register(FollowUpPolicy)
-class FollowUpPolicyAdmin(admin.ModelAdmin):
+class FollowUpPolicyAdmin(SingletonAdmin):
     fieldsets = [
         (
             "Due within (business days, skipping weekends and Norwegian public holidays)",
@@ -25,18 +21,3 @@ class FollowUpPolicyAdmin(admin.ModelAdmin):
         ("Last change", {"fields": ["updated_at"]}),
     ]
     readonly_fields = ["updated_at"]
-
-    # One row, created on demand by FollowUpPolicy.current(); a second row is refused by the database.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: FollowUpPolicy | None = None) -> bool:
-        return False
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        policy = FollowUpPolicy.current()
-        return HttpResponseRedirect(reverse("admin:followups_followuppolicy_change", args=[policy.pk]))
