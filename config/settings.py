@@ -148,6 +148,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Customers answering a survey get a page in their language, not Django's developer-facing 403.
+CSRF_FAILURE_VIEW = "surveys.views.csrf_failure"
 
 LOGGING = {
     "version": 1,

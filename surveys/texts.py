@@ -29,6 +29,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks_body": "Vi har mottatt svaret ditt. Det hjelper oss å bli bedre.",
         "answered_title": "Du har allerede svart",
         "answered_body": "Denne undersøkelsen er allerede besvart, så vi har ikke lagret noe nytt. Takk!",
+        "cookies_title": "Svaret ble ikke sendt",
+        "cookies_body": "Nettleseren sendte ikke med informasjonskapselen siden trenger. Last inn siden på nytt "
+        "og prøv igjen, eller åpne lenken i en annen nettleser.",
         "expired_title": "Lenken er utløpt",
         "expired_body": "Denne undersøkelsen er ikke lenger åpen for svar. Takk for at du ville svare!",
         "invalid_title": "Lenken virker ikke",
@@ -57,6 +60,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks_body": "We have received your answer. It helps us get better.",
         "answered_title": "You have already answered",
         "answered_body": "This survey has already been answered, so nothing new was saved. Thank you!",
+        "cookies_title": "Your answer was not sent",
+        "cookies_body": "Your browser did not send the cookie this page needs. Reload the page and try again, "
+        "or open the link in another browser.",
         "expired_title": "This link has expired",
         "expired_body": "This survey no longer takes answers. Thank you for wanting to answer!",
         "invalid_title": "This link does not work",

@@ -14,8 +14,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.utils.cache import add_never_cache_headers
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -242,3 +243,26 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
         {"language": "nb", "title": TEXTS["nb"]["invalid_title"], "texts": TEXTS},
         status=404,
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form post: on the public survey pages a friendly page in the contact's language.
+
+    The customer answering a survey is not a logged-in user who can make sense of Django's page; a
+    browser that blocks cookies is the usual cause. Everywhere else Django's own page is right.
+    """
+    match = _resolve_or_none(request.path_info)
+    if match is None or match.namespace != "surveys":
+        return django_csrf_failure(request, reason=reason)
+    invitation = _invitation_from_token(match.kwargs.get("token", ""))
+    language = language_of(invitation.contact.language if invitation else None)
+    response = _message(request, language, "cookies")
+    response.status_code = 403
+    return response
+
+
+def _resolve_or_none(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

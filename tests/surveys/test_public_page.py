@@ -442,3 +442,25 @@ def test_unsubscribe_page_is_not_cached_and_sends_no_referer(client):
 
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_refused_form_post_on_the_survey_page_explains_itself_in_the_contacts_language():
+
+    invitation = SurveyInvitationFactory(contact=ContactFactory(language="en"))
+    browser_without_cookies = Client(enforce_csrf_checks=True)
+
+    response = browser_without_cookies.post(
+        reverse("surveys:respond", args=[invitation_token(invitation.pk)]), {"score": "9"}, secure=True
+    )
+
+    assert response.status_code == 403
+    assert "Your answer was not sent" in response.content.decode()
+    assert not SurveyResponse.objects.exists()
+
+
+def test_a_refused_form_post_elsewhere_gets_djangos_page():
+
+    response = Client(enforce_csrf_checks=True).post(reverse("admin:login"), {}, secure=True)
+
+    assert response.status_code == 403
+    assert "CSRF verification failed" in response.content.decode()
