@@ -254,6 +254,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.recalculate_tiers",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Nightly, after the 02:00 tier recalculation: rebuilds every customer's latest NPS and account
+    # NPS, repairing anything a failed per-answer refresh or a deleted answer left behind.
+    "refresh-customer-satisfaction-nightly": {
+        "task": "surveys.refresh_customer_satisfaction",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Every few minutes: a detractor response whose "create the follow-up" message was lost (broker
     # down at commit, worker killed) gets its follow-up within minutes, not never.
     "reconcile-followups": {

@@ -32,6 +32,7 @@ from surveys.models import (
     SurveySuppression,
     Trigger,
 )
+from surveys.services import refresh_customer_satisfaction
 
 ACCOUNT_MANAGERS_GROUP = "Account managers"
 # The account manager a visitor can log in as to see "My queue" (password: the demo password).
@@ -149,6 +150,9 @@ def seed_feedback_demo(*, seed: int = 42, today: date | None = None) -> Feedback
             ],
             ignore_conflicts=True,
         )
+    # The answers were bulk-inserted past record_response, so the per-customer figures the sales
+    # lists filter on are built here in one set-based pass.
+    refresh_customer_satisfaction()
     open_count = sum(task.status in (Status.OPEN, Status.IN_PROGRESS) for task in followups)
     return FeedbackSeedResult(len(invitations), len(responses), len(followups), open_count)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from customers.selectors import recent_interactions
 from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Status
-from followups.services import LEADS_GROUP
+from followups.services import LEADS_GROUP, is_lead
 from surveys.models import SurveyResponse
 
 # Created by migration 0002_groups; LEADS_GROUP lives with the services that email the leads.
@@ -132,3 +132,12 @@ def followup_context(task_id: int, *, include_notes: bool = True) -> dict[str, A
         "notes": notes,
         "include_notes": include_notes,
     }
+
+
+def visible_followups(user: AbstractBaseUser | AnonymousUser) -> QuerySet[FollowUpTask]:
+    """The follow-ups a user's lists hold: all for leads, else their own and the shared queue."""
+    tasks = FollowUpTask.objects.all()
+    if is_lead(user):
+        return tasks
+    # Served by followup_queue_idx for active tasks: one index range for the user's rows, one for NULL.
+    return tasks.filter(Q(assigned_to_id=user.pk) | Q(assigned_to__isnull=True))

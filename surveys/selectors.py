@@ -1,4 +1,5 @@
-"""Satisfaction figures: NPS overall, per tier, per month and per account, and the response rate.
+"""Satisfaction figures: NPS overall, per tier, month, account manager, industry and account, the
+response rate, and the figures CustomerSatisfaction stores.
 
 Every selector is one set-based query (two for the largest customers), so a page showing them makes
 the same number of queries for ten responses as for ten million.
@@ -6,14 +7,14 @@ the same number of queries for ten responses as for ten million.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 
 from customers.models import Customer, Tier
@@ -176,3 +177,132 @@ def largest_customers_account_nps(limit: int = 20) -> list[AccountNps]:
     customers = list(Customer.objects.order_by("-revenue_12m", "pk")[:limit])
     figures = account_nps(customer_ids=[customer.pk for customer in customers])
     return [AccountNps(customer, figures.get(customer.pk, NpsFigures())) for customer in customers]
+
+
+@dataclass(frozen=True)
+class NpsGroup:
+    """The NPS figures of one group of answers: a key a client can filter on and a label to show.
+
+    `key` is None for the answers that belong to no group (customers without an account manager or
+    without an industry), so they are counted, not dropped.
+    """
+
+    key: str | None
+    label: str
+    figures: NpsFigures
+
+
+def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    return f"{first_name or ''} {last_name or ''}".strip() or username or ""
+
+
+def nps_by_account_manager(queryset: QuerySet[SurveyResponse] | None = None) -> list[NpsGroup]:
+    """Give the NPS figures per account manager of the customer (today's), by name, unassigned last."""
+    manager = "customer__account_manager"
+    rows = (
+        _nps_responses(queryset)
+        .values(manager, f"{manager}__first_name", f"{manager}__last_name", f"{manager}__username")
+        .annotate(**_NPS_COUNTS)
+    )
+    groups = [
+        NpsGroup(
+            key=str(row[manager]),
+            label=_person(
+                row[f"{manager}__first_name"], row[f"{manager}__last_name"], row[f"{manager}__username"]
+            ),
+            figures=NpsFigures.from_row(row),
+        )
+        if row[manager] is not None
+        else NpsGroup(key=None, label="No account manager", figures=NpsFigures.from_row(row))
+        for row in rows
+    ]
+    # Sorted here rather than in SQL: a handful of rows, and "unassigned last" is awkward to say
+    # portably in ORDER BY.
+    return sorted(groups, key=lambda group: (group.key is None, group.label.casefold(), group.key or ""))
+
+
+def nps_by_industry(queryset: QuerySet[SurveyResponse] | None = None) -> list[NpsGroup]:
+    """Give the NPS figures per customer industry, alphabetically, customers without one last."""
+    rows = _nps_responses(queryset).values("customer__industry").annotate(**_NPS_COUNTS)
+    groups = [
+        NpsGroup(
+            key=row["customer__industry"], label=row["customer__industry"], figures=NpsFigures.from_row(row)
+        )
+        if row["customer__industry"]
+        else NpsGroup(key=None, label="No industry", figures=NpsFigures.from_row(row))
+        for row in rows
+    ]
+    return sorted(groups, key=lambda group: (group.key is None, group.label.casefold()))
+
+
+@dataclass(frozen=True)
+class SatisfactionFigures:
+    """What CustomerSatisfaction stores for one customer."""
+
+    latest_nps: int | None
+    latest_nps_at: datetime | None
+    account_nps: Decimal | None
+    nps_contacts: int
+
+
+def _of_customers(
+    responses: QuerySet[SurveyResponse], customer_ids: Collection[int] | range
+) -> QuerySet[SurveyResponse]:
+    # A range is a chunk of the nightly run: a BETWEEN on the indexed customer column instead of a
+    # list of thousands of bound parameters.
+    if isinstance(customer_ids, range):
+        return responses.filter(customer_id__gte=customer_ids.start, customer_id__lt=customer_ids.stop)
+    return responses.filter(customer_id__in=list(customer_ids))
+
+
+def satisfaction_figures(customer_ids: Collection[int] | range) -> dict[int, SatisfactionFigures]:
+    """Compute the stored satisfaction figures of the customers (ids, or a range of ids), in one query.
+
+    Customers without an NPS answer are absent. The latest answer is the one with the latest
+    submitted_at (then the highest id), whatever order the answers arrived in, so an imported old
+    answer never displaces a newer one. The account NPS counts each contact's latest answer once, as
+    account_nps() does; a contact's answers are taken among its customer's, which is where every
+    path records them (a contact belongs to one customer).
+    """
+    # One pass over the customers' answers ranks each answer twice: within its customer and within
+    # its contact. Window functions, not a correlated "latest" subquery per answer: measured about
+    # three times faster per 10 000-customer chunk on PostgreSQL.
+    newest_first = [F("submitted_at").desc(), F("pk").desc()]
+    rows = (
+        _of_customers(_nps_responses(None), customer_ids)
+        .annotate(
+            customer_rank=Window(RowNumber(), partition_by=[F("customer_id")], order_by=newest_first),
+            contact_rank=Window(RowNumber(), partition_by=[F("contact_id")], order_by=newest_first),
+        )
+        .filter(Q(customer_rank=1) | Q(contact_rank=1))
+        .values_list("customer_id", "contact_id", "score", "submitted_at", "customer_rank", "contact_rank")
+    )
+    latest: dict[int, tuple[int, datetime]] = {}
+    # customer id -> [contacts, promoters, detractors] over each contact's latest answer.
+    tallies: dict[int, list[int]] = {}
+    for customer_id, contact_id, score, submitted_at, customer_rank, contact_rank in rows:
+        if customer_rank == 1:
+            latest[customer_id] = (score, submitted_at)
+        # Answers without a contact all share one NULL partition; they cannot be told apart by person.
+        if contact_rank == 1 and contact_id is not None:
+            tally = tallies.setdefault(customer_id, [0, 0, 0])
+            tally[0] += 1
+            tally[1] += score >= 9
+            tally[2] += score <= 6
+    figures = {}
+    for customer_id, (score, submitted_at) in latest.items():
+        contacts, promoters, detractors = tallies.get(customer_id, (0, 0, 0))
+        figures[customer_id] = SatisfactionFigures(
+            latest_nps=score,
+            latest_nps_at=submitted_at,
+            account_nps=_nps_decimal(promoters - detractors, contacts),
+            nps_contacts=contacts,
+        )
+    return figures
+
+
+def _nps_decimal(difference: int, whole: int) -> Decimal | None:
+    # The same half-up rounding as percentage(), kept a Decimal for the DecimalField it is stored in.
+    if not whole:
+        return None
+    return (Decimal(difference) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -14,6 +14,7 @@ from .public import (
     submit_invitation_response,
 )
 from .responses import ResponseConflict, active_survey, record_response, validate_score
+from .satisfaction import refresh_customer_satisfaction
 from .sending import retry_failed_invitations, send_pending_invitations
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "lift_survey_suppression",
     "opt_out_contact",
     "record_response",
+    "refresh_customer_satisfaction",
     "retry_failed_invitations",
     "send_pending_invitations",
     "submit_invitation_response",

@@ -14,6 +14,8 @@ from config.celery import enqueue_on_commit
 from customers.models import Contact, Customer
 from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, SurveyResponse
 
+from .satisfaction import refresh_customer_satisfaction
+
 
 class ResponseConflict(Exception):
     """The idempotency key was used before for a different answer."""
@@ -89,6 +91,10 @@ def record_response(
                 invitation_id=invitation_id,
                 external_id=external_id or None,
             )
+            if kind == SurveyKind.NPS:
+                # In the same transaction, so a sales list read right after the answer already
+                # filters on it; a handful of indexed queries for this one customer.
+                refresh_customer_satisfaction(customer_ids=[customer.pk])
             if category == Category.DETRACTOR:
                 _announce_unhappy(response)
     except IntegrityError:

@@ -1,0 +1,344 @@
+"""Endpoints of the followups API. They validate, call a selector or a service and shape the answer.
+
+Who may change which follow-up is decided by followups.services, exactly as for the admin's buttons:
+these views only translate the services' refusals into HTTP (PermissionDenied 403, FollowUpConflict
+409, ValueError 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, time
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from followups.metrics import median_time_to_first_contact, recovery_rate
+from followups.models import FollowUpNote, FollowUpTask, Status
+from followups.selectors import visible_followups
+from followups.services import (
+    FollowUpConflict,
+    add_followup_note,
+    cancel_followup,
+    complete_followup,
+    is_lead,
+    reassign_followup,
+    start_followup,
+    take_followup,
+)
+from surveys.models import SurveyResponse
+from surveys.selectors import (
+    OSLO,
+    NpsFigures,
+    NpsGroup,
+    nps,
+    nps_by_account_manager,
+    nps_by_industry,
+    nps_by_month,
+    nps_by_tier,
+    response_rate,
+)
+
+from .filters import FollowUpTaskFilter
+from .pagination import FollowUpCursorPagination
+from .serializers import (
+    FIELD_ERRORS_SCHEMA,
+    ErrorSerializer,
+    FollowUpTaskDetailSerializer,
+    FollowUpTaskSerializer,
+    FollowUpTaskUpdateSerializer,
+    NpsMetricsQuerySerializer,
+    NpsMetricsSerializer,
+)
+
+WORK_PERMISSION = "followups.change_followuptask"
+NOTE_PERMISSION = "followups.add_followupnote"
+METRICS_PERMISSION = "surveys.view_surveyresponse"
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+UNAUTHENTICATED = _error("No or invalid credentials.")
+THROTTLED = _error("Too many requests; retry after the number of seconds in Retry-After.")
+FIELD_ERRORS = OpenApiResponse(FIELD_ERRORS_SCHEMA, description="Invalid input; the body names each field.")
+
+
+class FollowUpConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The follow-up changed meanwhile."
+    default_code = "conflict"
+
+
+@contextmanager
+def _service_refusals() -> Iterator[None]:
+    """Turn the services' refusals into API errors that keep the services' own words."""
+    try:
+        yield
+    except PermissionDenied as refusal:
+        # DRF would answer a Django PermissionDenied with its generic text; the service says why.
+        raise exceptions.PermissionDenied(str(refusal) or None) from refusal
+    except FollowUpConflict as conflict:
+        raise FollowUpConflictError(str(conflict)) from conflict
+    except ValueError as invalid:  # the services' word for bad input (an empty note, an unknown outcome)
+        raise exceptions.ValidationError({"non_field_errors": [str(invalid)]}) from invalid
+
+
+class CanWorkOnFollowUps(permissions.BasePermission):
+    """Account managers, follow-up leads and superusers; Sales may not (403).
+
+    For reading one follow-up: a lead, its assignee, or anyone allowed in while it is in the shared
+    queue. Changes are left to the services, which apply the same rule and say why they refuse.
+    """
+
+    message = (
+        "You need the permission 'followups | follow-up | Can change follow-up' (account managers, leads)."
+    )
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(WORK_PERMISSION))
+
+    def has_object_permission(self, request: Request, view: APIView, obj: FollowUpTask) -> bool:
+        if request.method not in permissions.SAFE_METHODS:
+            return True
+        if is_lead(request.user) or obj.assigned_to_id in (None, request.user.pk):
+            return True
+        self.message = "This follow-up belongs to another account manager."
+        return False
+
+
+_LIST_RELATIONS = ("customer", "contact", "response", "assigned_to")
+_DETAIL_RELATIONS = (*_LIST_RELATIONS, "customer__account_manager", "customer__satisfaction")
+
+_READ_ERRORS = {
+    401: UNAUTHENTICATED,
+    403: _error("Not an account manager or lead, or another account manager's follow-up."),
+    404: _error("No follow-up with this id."),
+    429: THROTTLED,
+}
+_CHANGE_ERRORS = {
+    400: FIELD_ERRORS,
+    401: UNAUTHENTICATED,
+    403: _error(
+        "Not allowed: another account manager's follow-up, a shared one not yet taken, or (for "
+        "assigned_to) not a follow-up lead. `detail` says which."
+    ),
+    404: _error("No follow-up with this id."),
+    409: _error(
+        "The follow-up changed meanwhile (taken, started, completed or cancelled); `detail` says how."
+    ),
+    429: THROTTLED,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="followups_list",
+        summary="List follow-ups",
+        description="A lead sees every follow-up; an account manager their own and the shared queue. "
+        "Ordered by due time (overdue first), then id; paged by cursor.",
+        responses={
+            200: FollowUpTaskSerializer(many=True),
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            403: _error("Not an account manager or lead (e.g. Sales)."),
+            429: THROTTLED,
+        },
+    ),
+    retrieve=extend_schema(
+        operation_id="followups_retrieve",
+        summary="One follow-up with its notes, customer, contact and answer",
+        responses={200: FollowUpTaskDetailSerializer, **_READ_ERRORS},
+    ),
+)
+class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The account managers' follow-ups: list, read, change (PATCH) and take from the shared queue."""
+
+    permission_classes = [CanWorkOnFollowUps]
+    filterset_class = FollowUpTaskFilter
+    pagination_class = FollowUpCursorPagination
+    # No PUT: a follow-up is never replaced whole, only moved by the services.
+    http_method_names = ["get", "patch", "post", "head", "options"]
+    # Any id reaches the view, so one that is not a number answers a JSON 404 like a missing one
+    # (DRF's get_object_or_404 turns the failed conversion into Http404), not Django's HTML page.
+    lookup_value_regex = r"[^/]+"
+
+    def get_serializer_class(self) -> type[FollowUpTaskSerializer]:
+        return FollowUpTaskSerializer if self.action == "list" else FollowUpTaskDetailSerializer
+
+    def get_queryset(self) -> QuerySet[FollowUpTask]:
+        if self.action == "list":
+            return visible_followups(self.request.user).select_related(*_LIST_RELATIONS)
+        if self.action == "retrieve":
+            return _detail_queryset()
+        # A change loads the bare row; the answer is read afresh once the service is done.
+        return FollowUpTask.objects.all()
+
+    def get_object(self) -> FollowUpTask:
+        # Looked up among all follow-ups and unfiltered by the list's query parameters, so another
+        # manager's follow-up answers 403 (the permission says why), not a puzzling 404.
+        task = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, task)
+        return task
+
+    def _detail(self, task: FollowUpTask) -> Response:
+        return Response(FollowUpTaskDetailSerializer(_detail_queryset().get(pk=task.pk)).data)
+
+    @extend_schema(
+        operation_id="followups_partial_update",
+        summary="Work a follow-up: move its status, add a note, or reassign it",
+        description="One act per request, by the same rules as the admin: the assignee or a lead works "
+        "a follow-up (take a shared one first); only leads reassign. `done` needs an `outcome`, "
+        "`cancelled` a `note` saying why; `in_progress` records the first contact.",
+        request=FollowUpTaskUpdateSerializer,
+        responses={200: FollowUpTaskDetailSerializer, **_CHANGE_ERRORS},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()
+        change = FollowUpTaskUpdateSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        data = change.validated_data
+        user = request.user
+        new_status, note = data.get("status"), data.get("note", "")
+        # Checked before anything changes, so a refused note cannot follow a status move that stuck.
+        # A note is the admin's "Add note" button, with its own permission; the notes that complete
+        # and cancel write are part of those acts.
+        if note and new_status not in (Status.DONE, Status.CANCELLED) and not user.has_perm(NOTE_PERMISSION):
+            raise exceptions.PermissionDenied("You may not add notes to follow-ups.")
+        with _service_refusals():
+            if "assigned_to" in data:
+                reassign_followup(task=task, user=user, to=data["assigned_to"])
+            elif new_status == Status.DONE:
+                complete_followup(task=task, user=user, outcome=data["outcome"], note=note)
+            elif new_status == Status.CANCELLED:
+                cancel_followup(task=task, user=user, reason=note)
+            else:
+                if new_status == Status.IN_PROGRESS:
+                    start_followup(task=task, user=user)
+                if note:
+                    add_followup_note(task=task, user=user, text=note)
+        return self._detail(task)
+
+    @extend_schema(
+        operation_id="followups_take",
+        summary="Take a follow-up from the shared queue",
+        request=None,
+        responses={
+            200: FollowUpTaskDetailSerializer,
+            401: UNAUTHENTICATED,
+            403: _error("Not an account manager or lead."),
+            404: _error("No follow-up with this id."),
+            409: _error("Someone else took it first, or it is closed."),
+            429: THROTTLED,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()
+        with _service_refusals():
+            take_followup(task=task, user=request.user)
+        return self._detail(task)
+
+
+def _detail_queryset() -> QuerySet[FollowUpTask]:
+    return FollowUpTask.objects.select_related(*_DETAIL_RELATIONS).prefetch_related(
+        Prefetch("notes", queryset=FollowUpNote.objects.select_related("author").order_by("created_at", "pk"))
+    )
+
+
+class CanReadSatisfactionNumbers(permissions.BasePermission):
+    """Holders of surveys.view_surveyresponse (Sales, account managers, leads) and superusers."""
+
+    message = "You need the permission 'surveys | survey response | Can view survey response'."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(METRICS_PERMISSION))
+
+
+def _figures(figures: NpsFigures) -> dict[str, Any]:
+    return {
+        "responses": figures.responses,
+        "promoters": figures.promoters,
+        "passives": figures.passives,
+        "detractors": figures.detractors,
+        "nps": figures.score,
+    }
+
+
+def _group(group: NpsGroup) -> dict[str, Any]:
+    return {"key": group.key, "label": group.label, **_figures(group.figures)}
+
+
+class NpsMetricsView(APIView):
+    """NPS overall and per group, with the response rate and how well follow-up closes the loop."""
+
+    permission_classes = [CanReadSatisfactionNumbers]
+
+    @extend_schema(
+        operation_id="metrics_nps_retrieve",
+        summary="NPS figures by tier, month, account manager or industry",
+        description="Every figure covers the same period (`since`; with group_by=month also the months "
+        "shown), so the groups add up to `overall`. Account manager and industry are the customer's today.",
+        parameters=[NpsMetricsQuerySerializer],
+        responses={
+            200: NpsMetricsSerializer,
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            403: _error("Lacks the permission to view survey responses."),
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = NpsMetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        group_by: str = query.validated_data["group_by"]
+        since: datetime | None = query.validated_data.get("since")
+        if group_by == "month":
+            months = nps_by_month(query.validated_data["months"], _answered_since(since))
+            # Every other figure covers the months shown, so the groups add up to `overall`.
+            first_month = datetime.combine(months[0].month, time(), tzinfo=OSLO)
+            since = max(since, first_month) if since else first_month
+            groups = [NpsGroup(f"{m.month:%Y-%m}", f"{m.month:%B %Y}", m.figures) for m in months]
+        responses = _answered_since(since)
+        if group_by == "tier":
+            groups = [NpsGroup(tier, tier, figures) for tier, figures in nps_by_tier(responses).items()]
+        elif group_by == "account_manager":
+            groups = nps_by_account_manager(responses)
+        elif group_by == "industry":
+            groups = nps_by_industry(responses)
+        rate = response_rate(since)
+        waited = median_time_to_first_contact(since)
+        recovery = recovery_rate(since)
+        body = {
+            "group_by": group_by,
+            "since": since,
+            "overall": _figures(nps(responses)),
+            "groups": [_group(group) for group in groups],
+            "response_rate": {"sent": rate.sent, "responded": rate.responded, "percent": rate.percent},
+            "median_time_to_first_contact_seconds": waited.total_seconds() if waited is not None else None,
+            "recovery": {
+                name: {"detractors": group.detractors, "recovered": group.recovered, "percent": group.percent}
+                for name, group in (
+                    ("followed_up", recovery.followed_up),
+                    ("not_followed_up", recovery.not_followed_up),
+                )
+            },
+        }
+        return Response(NpsMetricsSerializer(body).data)
+
+
+def _answered_since(since: datetime | None) -> QuerySet[SurveyResponse]:
+    responses = SurveyResponse.objects.all()
+    return responses if since is None else responses.filter(submitted_at__gte=since)
