@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("surveys.api.urls")),
+    path("", include("sales.api.urls")),
     # followups/ and metrics/nps/: the follow-up queue and the NPS metrics.
     path("", include("followups.api.urls")),
     # The OpenAPI schema and its Swagger UI (assets from drf_spectacular_sidecar, no CDN).

@@ -88,18 +88,15 @@ class Customer(models.Model):
         help_text="As-of date of the recalculation that last changed these figures; empty until the first.",
     )
     # Computed nightly by customers.services.potential; empty for A customers and for customers with
-    # too little data to compare.
+    # too little data to compare. The explanation is not stored per customer: it is the customer's
+    # PotentialFactor rows (customers.services.potential_explanation). Stored per customer, it would
+    # change whenever any lift moved in its third decimal and rewrite nearly every row each night.
     potential_score = models.PositiveSmallIntegerField(
         "potential",
         null=True,
         blank=True,
         validators=[MaxValueValidator(100)],
         help_text="0-100: how much the customer resembles today's A customers (industry, size, model, region).",
-    )
-    potential_explanation = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="The attributes behind the potential score and how over-represented each is among A customers.",
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -110,8 +107,12 @@ class Customer(models.Model):
         indexes = [
             # Admin and API lists filtered by tier and sorted by revenue (largest first).
             models.Index(fields=["tier", "-revenue_12m"], name="customer_tier_revenue_idx"),
-            # Admin list sorted by revenue across tiers.
-            models.Index(fields=["-revenue_12m"], name="customer_revenue_idx"),
+            # Lists sorted by revenue across tiers; the id makes keyset pages exact among equal revenues
+            # (thousands of customers at 0).
+            models.Index(fields=["-revenue_12m", "-id"], name="customer_revenue_idx"),
+            # Keyset pages of the sales API sorted by name or by margin.
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["-contribution_margin_12m", "-id"], name="customer_margin_idx"),
             # "Time thieves" filter: a small, selective subset.
             models.Index(fields=["time_cost_flag"], condition=Q(time_cost_flag=True), name="customer_tt_idx"),
             # Sales lists filtered by potential_min and sorted by potential.
@@ -178,8 +179,10 @@ class Product(models.Model):
 class CustomerProduct(models.Model):
     """A product the customer holds: bought within the economics window. Rebuilt nightly."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="holders")
+    # No single-column indexes: holding_unique leads with the customer and holding_product_idx with the
+    # product, and each extra index on millions of rows slows every nightly write.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="holders", db_index=False)
     revenue_12m = models.DecimalField("revenue, 12 months", max_digits=14, decimal_places=2)
     last_purchase = models.DateField()
 
@@ -197,8 +200,14 @@ class CustomerProduct(models.Model):
 class ProductAffinity(models.Model):
     """X -> Y over the last 12 months: of the customers holding X, how many hold Y too, and the lift."""
 
-    from_product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities_from")
-    to_product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="affinities_to")
+    # No single-column indexes: affinity_unique_pair leads with from_product and affinity_to_idx with
+    # to_product, and the table is rewritten every night.
+    from_product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="affinities_from", db_index=False
+    )
+    to_product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="affinities_to", db_index=False
+    )
     holders_from = models.PositiveIntegerField(help_text="Customers holding X.")
     holders_both = models.PositiveIntegerField(help_text="Customers holding both X and Y.")
     confidence = models.DecimalField(
@@ -226,6 +235,46 @@ class ProductAffinity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_product_id} -> {self.to_product_id} (lift {self.lift})"
+
+
+class PotentialAttribute(models.TextChoices):
+    INDUSTRY = "industry", "industry"
+    SIZE = "size", "size"
+    BUSINESS_MODEL = "business_model", "business model"
+    REGION = "region", "region"
+
+
+class PotentialFactor(models.Model):
+    """How over-represented one attribute value is among today's A customers. Rebuilt nightly.
+
+    A customer's potential score is the product of the lifts of its attribute values, so these rows
+    are also its explanation ("industry: Bygg og anlegg x2.4, size 50-249 x1.8").
+    """
+
+    attribute = models.CharField(max_length=20, choices=PotentialAttribute.choices)
+    value = models.CharField(
+        max_length=100,
+        help_text="The attribute's value; for size, the employee band (1-9, 10-49, 50-249, 250+).",
+    )
+    lift = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        help_text="Share of A customers with the value over the share of all customers with it, smoothed "
+        "toward 1 for small groups (1 = as common among A customers as among everyone).",
+    )
+    a_customers = models.PositiveIntegerField("A customers", help_text="A customers with this value.")
+    customers = models.PositiveIntegerField(help_text="Customers with this value, all tiers.")
+    as_of = models.DateField()
+
+    class Meta:
+        ordering = ["attribute", "-lift"]
+        constraints = [
+            # Also the index the nightly scoring joins each customer's four values through.
+            models.UniqueConstraint(fields=["attribute", "value"], name="potential_factor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_attribute_display()} {self.value}: x{self.lift}"
 
 
 class ImportKind(models.TextChoices):
@@ -287,9 +336,12 @@ class RevenueLine(models.Model):
     class Meta:
         indexes = [
             # The nightly recalculation sums each customer-id range over the window; with revenue and
-            # cost included, PostgreSQL answers it from the index alone. Also the customer page.
+            # cost included, PostgreSQL answers it from the index alone, and with the product the nightly
+            # holdings too. Also the customer page.
             models.Index(
-                fields=["customer", "date"], include=["revenue", "cost"], name="revenueline_customer_date_idx"
+                fields=["customer", "date"],
+                include=["revenue", "cost", "product"],
+                name="revenueline_customer_date_idx",
             ),
         ]
 

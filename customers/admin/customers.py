@@ -12,12 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from customers.formatting import format_nok, format_org_number, format_percent, group_thousands
-from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Product, RevenueLine
+from customers.formatting import MISSING, format_nok, format_org_number, format_percent, group_thousands
+from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Product, RevenueLine, Tier
 from customers.selectors import (
     economics_window,
     last_recalculation,
@@ -26,6 +27,13 @@ from customers.selectors import (
     running_recalculation,
     tier_history,
 )
+from customers.services import (
+    AFFINITY_MIN_SUPPORT,
+    format_lift,
+    format_potential_explanation,
+    potential_explanation,
+    top_affinities,
+)
 from customers.validators import normalize_org_number
 
 from .economics import can_recalculate, tier_badge, time_thief_badge
@@ -33,6 +41,8 @@ from .economics import can_recalculate, tier_badge, time_thief_badge
 # The change page shows this many of the newest interactions and tier changes and links to the rest;
 # a long-standing customer can have thousands of interactions.
 RECENT_ROWS = 20
+# The product page lists this many of the products its holders take most often.
+TOP_AFFINITIES = 15
 
 
 def _stamp_opt_out(contact: Contact, changed_data: list[str]) -> None:
@@ -118,6 +128,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "service_cost",
         "time_thief",
         "economics_as_of",
+        "potential",
         "created_at",
         "updated_at",
     ]
@@ -132,6 +143,7 @@ class CustomerAdmin(admin.ModelAdmin):
                     ("revenue", "margin", "margin_percent"),
                     ("service_minutes", "service_cost"),
                     "economics_as_of",
+                    "potential",
                 ]
             },
         ),
@@ -169,6 +181,21 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description="service cost, 12 m")
     def service_cost(self, customer: Customer) -> str:
         return format_nok(customer.service_cost_12m)
+
+    @admin.display(description="potential")
+    def potential(self, customer: Customer) -> SafeString:
+        if customer.potential_score is None:
+            reason = (
+                "an A customer"
+                if customer.tier == Tier.A
+                else "too little data: fewer than two known attributes, or too few A customers to compare with"
+            )
+            return format_html("{} ({})", MISSING, reason)
+        return format_html(
+            "<strong>{}</strong> / 100 &nbsp;{}",
+            customer.potential_score,
+            format_potential_explanation(potential_explanation(customer)),
+        )
 
     @admin.display(description="account manager", ordering="account_manager__first_name")
     def manager(self, customer: Customer) -> str | None:
@@ -266,6 +293,54 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["sku", "name", "category"]
     list_filter = ["category"]
     search_fields = ["=sku", "name", "category"]
+    fieldsets = [(None, {"fields": ["sku", "name", "category"]})]
+    readonly_fields = ["affinities"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> list[tuple[str | None, Any]]:
+        if obj is None:
+            return self.fieldsets
+        return [*self.fieldsets, (f"Customers who take {obj.sku} also take ...", {"fields": ["affinities"]})]
+
+    @admin.display(description="also taken")
+    def affinities(self, product: Product) -> SafeString:
+        rows = list(top_affinities(product.pk, TOP_AFFINITIES))
+        # Every row carries the product's holder count and the as-of date, so the note needs no query.
+        note = format_html(
+            '<p class="more">{}Products held together with {} by at least {} customers in the '
+            "economics window{}. Lift x2 means {}\u2019s customers take the product twice as often as "
+            "customers in general. Recalculated nightly after the tiers.</p>",
+            f"{group_thousands(rows[0].holders_from)} customers hold {product.sku}. " if rows else "",
+            product.sku,
+            AFFINITY_MIN_SUPPORT,
+            f", as of {rows[0].as_of:%Y-%m-%d}" if rows else "",
+            product.sku,
+        )
+        if not rows:
+            return format_html("<p>No other product is taken often enough by its customers.</p>{}", note)
+        body = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td class="number">{}</td><td class="number">{}</td>'
+            '<td class="number">{}</td></tr>',
+            (
+                (
+                    reverse("admin:customers_product_change", args=[row.to_product_id]),
+                    row.to_product,
+                    group_thousands(row.holders_both),
+                    format_percent(row.confidence * 100),
+                    format_lift(row.lift),
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            '<table class="figures" id="affinities"><thead><tr><th scope="col">Product</th>'
+            '<th scope="col" class="number">Customers with both</th>'
+            '<th scope="col" class="number">Share of {}\u2019s customers</th>'
+            '<th scope="col" class="number">Lift</th></tr></thead><tbody>{}</tbody></table>{}',
+            product.sku,
+            body,
+            note,
+        )
 
 
 @admin.register(Interaction)

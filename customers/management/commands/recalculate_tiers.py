@@ -5,7 +5,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from customers.formatting import group_thousands
 from customers.models import RecalculationRun
-from customers.services import RecalculationAlreadyRunning, recalculate_customer_economics
+from customers.services import (
+    RecalculationAlreadyRunning,
+    recalculate_customer_economics,
+    recalculate_potential,
+    recalculate_product_relevance,
+)
 
 
 def _as_of(value: str) -> date:
@@ -16,7 +21,10 @@ def _as_of(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Recalculate every customer's tier, contribution margin, service cost and time-thief flag."
+    help = (
+        "Recalculate every customer's tier, contribution margin, service cost and time-thief flag, then "
+        "product holdings and affinities, then potential scores (what the nightly task runs)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -55,3 +63,19 @@ class Command(BaseCommand):
             f"C {group_thousands(run.tier_c_count)}"
         )
         self.stdout.write(f"  longest transaction: {run.longest_chunk_ms} ms")
+
+        # The same order as the nightly task: both read the tiers and window just written.
+        relevance = recalculate_product_relevance(as_of=run.as_of, chunk_size=chunk_size)
+        self.stdout.write(self.style.SUCCESS(f"Product relevance in {relevance.seconds:.1f} s."))
+        self.stdout.write(
+            f"  holdings:            {group_thousands(relevance.holdings)} of "
+            f"{group_thousands(relevance.holders)} customers ({group_thousands(relevance.holdings_written)} written)"
+        )
+        self.stdout.write(f"  product pairs:       {group_thousands(relevance.pairs)}")
+        potential = recalculate_potential(as_of=run.as_of, chunk_size=chunk_size)
+        self.stdout.write(self.style.SUCCESS(f"Potential in {potential.seconds:.1f} s."))
+        self.stdout.write(
+            f"  customers scored:    {group_thousands(potential.customers_scored)} "
+            f"({group_thousands(potential.customers_updated)} updated, "
+            f"{group_thousands(potential.a_customers)} A customers to compare with)"
+        )

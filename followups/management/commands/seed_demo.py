@@ -8,7 +8,12 @@ from django.db.models import Count, Q
 from customers.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoDataExists, ensure_demo_user, seed_demo_data
 from customers.formatting import group_thousands
 from customers.models import Customer, Tier
-from customers.services import RecalculationAlreadyRunning, recalculate_customer_economics
+from customers.services import (
+    RecalculationAlreadyRunning,
+    recalculate_customer_economics,
+    recalculate_potential,
+    recalculate_product_relevance,
+)
 from followups.demo import DEMO_ACCOUNT_MANAGER, seed_feedback_demo
 
 
@@ -71,9 +76,12 @@ class Command(BaseCommand):
         # Committed before the recalculation: it owns its transactions, and if it fails the data stays
         # and `manage.py recalculate_tiers` finishes the job.
         try:
-            recalculate_customer_economics(trigger="seed_demo")
+            run = recalculate_customer_economics(trigger="seed_demo")
         except RecalculationAlreadyRunning as exc:
             raise CommandError(f"Demo data loaded, but tiers were not calculated: {exc}") from exc
+        # The rest of the nightly job, so upsell candidates and potential scores exist from the start.
+        relevance = recalculate_product_relevance(as_of=run.as_of)
+        potential = recalculate_potential(as_of=run.as_of)
         # After the recalculation: a follow-up takes its priority and due date from the tier.
         feedback = seed_feedback_demo(seed=seed)
         total = time.monotonic() - started
@@ -95,6 +103,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  account managers: {result.account_managers}")
         self.stdout.write(f"  tiers:            A {tiers['a']}, B {tiers['b']}, C {tiers['c']}")
         self.stdout.write(f"  time thieves:     {tiers['thieves']}")
+        self.stdout.write(f"  product pairs:    {group_thousands(relevance.pairs)} with a lift")
+        self.stdout.write(f"  potential scores: {group_thousands(potential.customers_scored)}")
         self.stdout.write(
             f"  survey answers:   {group_thousands(feedback.responses)} "
             f"of {group_thousands(feedback.invitations)} invitations"
