@@ -137,5 +137,5 @@ def test_every_get_operation_survives_fuzzing_and_matches_its_schema(api_schema,
             try:
                 fuzz(operation, mode, seeded, **fixed)
             except Unsatisfiable:
-                # Nothing to get wrong: e.g. no parameters, so no negative case exists.
-                pytest.skip(f"no {mode.value} cases for {operation.label}")
+                # No case of this mode exists (e.g. no parameter to get wrong): nothing to check here.
+                continue
