@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
+from config.admin import SingletonAdmin
 from customers.formatting import MISSING, format_nok, group_thousands
 from customers.models import RecalculationRun, RunStatus, Tier, TierChange, TierPolicy
 from customers.selectors import running_recalculation
@@ -295,7 +296,7 @@ class TierPolicyForm(forms.ModelForm):
 
 
 @admin.register(TierPolicy)
-class TierPolicyAdmin(admin.ModelAdmin):
+class TierPolicyAdmin(SingletonAdmin):
     form = TierPolicyForm
     fieldsets = [
         ("Tier bands", {"fields": ["b_threshold", "a_threshold", "window_months"]}),
@@ -303,21 +304,6 @@ class TierPolicyAdmin(admin.ModelAdmin):
         ("Last change", {"fields": ["updated_at", "updated_by"]}),
     ]
     readonly_fields = ["updated_at", "updated_by"]
-
-    # One row, created on demand by TierPolicy.current(); a second row is refused by the database.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: TierPolicy | None = None) -> bool:
-        return False
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        policy = TierPolicy.current()
-        return HttpResponseRedirect(reverse("admin:customers_tierpolicy_change", args=[policy.pk]))
 
     def render_change_form(
         self,
