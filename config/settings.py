@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    # Shared typed pieces (errors, policy base, chunking, paging, formats); imports no app.
+    "core",
     # Dependencies point one way: followups -> surveys -> customers.
     "customers",
     "surveys",
@@ -169,6 +171,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Services raise core.errors.DomainError; this maps it to 400/403/409 once for every endpoint.
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Per user, counted in the shared cache; generous for a campaign tool paging through a list.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("TILFREDS_API_RATE", default="3000/hour")},

@@ -13,7 +13,7 @@ load the affinities toward SKU ordered by lift, X1 > X2 > ... (one small query),
 Within a segment every customer has the same relevance, so ordering by id there is the ranking
 "relevance desc, id". Each segment is an EXISTS / NOT EXISTS on holdings (holding_product_idx serves
 "holders of X", holding_unique "does this customer hold any of ...") plus the gate: lacks SKU, latest NPS
-above 6, no active follow-up. sales.pagination walks the segments from the cursor (segment, last id),
+above 6, no active follow-up. core.pagination walks the segments from the cursor (segment, last id),
 one query per segment a page touches; the CSV export walks all of them with the same querysets.
 """
 
@@ -27,14 +27,13 @@ from decimal import Decimal
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.pagination import Segment
 from customers.models import Contact, Customer, CustomerProduct, Product, ProductAffinity
 from customers.selectors import economics_window, last_recalculation, revenue_by_product
 from customers.selectors import tier_history as customer_tier_history
 from customers.services import Factor, format_lift, format_potential_explanation, potential_explanations
 from followups.models import ACTIVE_STATUSES, FollowUpTask
 from surveys.models import SurveyResponse
-
-from .pagination import Segment
 
 # Above this latest NPS a customer counts as satisfied enough to be offered more (passives and
 # promoters); detractors (0-6) get a follow-up, not a sales call.
@@ -55,7 +54,7 @@ class OrderingField:
     tiebreak: str = "id"
 
 
-# What the customer list may be sorted by, each page one range (sales.pagination). revenue_12m,
+# What the customer list may be sorted by, each page one range (core.pagination). revenue_12m,
 # potential_score, latest_nps and external_id have an index to walk; name and contribution_margin_12m
 # do not yet, so their deep pages sort the filtered customers (indexes proposed in the sales notes).
 ORDERING_FIELDS: dict[str, OrderingField] = {

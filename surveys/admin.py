@@ -20,8 +20,8 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 import customers.admin  # noqa: F401  (registers the Customer and Contact admins this module extends)
-from config.admin import SingletonAdmin
-from customers.formatting import MISSING
+from core.admin import SingletonAdmin
+from core.formats import MISSING
 from customers.models import Contact, Customer
 from surveys.models import (
     Category,

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from customers.formatting import MISSING, format_nok, format_org_number, format_percent, group_thousands
+from core.formats import MISSING, format_nok, format_org_number, format_percent, group_thousands
 from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Product, RevenueLine, Tier
 from customers.selectors import (
     economics_window,

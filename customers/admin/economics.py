@@ -20,8 +20,8 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from config.admin import SingletonAdmin
-from customers.formatting import MISSING, format_nok, group_thousands
+from core.admin import SingletonAdmin
+from core.formats import MISSING, format_nok, group_thousands
 from customers.models import RecalculationRun, RunStatus, Tier, TierChange, TierPolicy
 from customers.selectors import running_recalculation
 from customers.tasks import recalculate_tiers

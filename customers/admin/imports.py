@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from customers.formatting import MISSING
+from core.formats import MISSING
 from customers.models import DataImport, ImportKind
 from customers.services import ImportFileError, ImportRejected, import_data_file
 from customers.services.imports import import_columns, rejected_files_dir

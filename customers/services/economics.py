@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.chunking import id_ranges
 from customers.models import (
     Customer,
     Interaction,
@@ -103,7 +104,7 @@ def recalculate_customer_economics(
     total = Customer.objects.count()
     window = Window.ending(as_of, policy.window_months)
     try:
-        for lower, upper in _id_chunks(chunk_size):
+        for lower, upper in id_ranges(Customer, chunk_size):
             started = time.monotonic()
             with transaction.atomic():
                 processed, updated, changed = _recalculate_chunk(
@@ -152,23 +153,6 @@ def _start_run(*, as_of: date, trigger: str, policy: TierPolicy) -> Recalculatio
         if running is None:  # it finished between our insert and this read
             return _start_run(as_of=as_of, trigger=trigger, policy=policy)
         raise RecalculationAlreadyRunning(running) from None
-
-
-def _id_chunks(chunk_size: int) -> list[tuple[int, int]]:
-    """Split the customer ids into ranges of at most chunk_size existing customers each."""
-    bounds: list[tuple[int, int]] = []
-    ids = Customer.objects.order_by("pk").values_list("pk", flat=True)
-    lower = ids.first()
-    while lower is not None:
-        # Each bound is one index-only probe: the chunk_size-th id from `lower`.
-        upper_and_next = list(ids.filter(pk__gte=lower)[chunk_size - 1 : chunk_size + 1])
-        if not upper_and_next:
-            last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
-            bounds.append((lower, last or lower))
-            break
-        bounds.append((lower, upper_and_next[0]))
-        lower = upper_and_next[1] if len(upper_and_next) > 1 else None
-    return bounds
 
 
 def _recalculate_chunk(

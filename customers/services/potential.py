@@ -54,9 +54,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.chunking import id_ranges
 from customers.models import Customer, PotentialAttribute, PotentialFactor, Tier
 
-from .economics import _id_chunks
 from .relevance import format_lift
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def recalculate_potential(*, as_of: date | None = None, chunk_size: int | None =
     chunk_size = chunk_size or settings.TILFREDS_RECALCULATION_CHUNK_SIZE
     a_customers, factors = _replace_factors(as_of=as_of)
     updated = chunks = longest_ms = 0
-    for ids in _id_chunks(chunk_size):
+    for ids in id_ranges(Customer, chunk_size):
         chunk_started = time.monotonic()
         with transaction.atomic():
             updated += _score_chunk(ids)

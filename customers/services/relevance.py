@@ -40,9 +40,10 @@ from django.db.models import DecimalField, Max, OuterRef, QuerySet, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.models import CustomerProduct, ProductAffinity, RevenueLine, TierPolicy
+from core.chunking import id_ranges
+from customers.models import Customer, CustomerProduct, ProductAffinity, RevenueLine, TierPolicy
 
-from .economics import Window, _id_chunks
+from .economics import Window
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def recalculate_product_relevance(
     chunk_size = chunk_size or settings.TILFREDS_RECALCULATION_CHUNK_SIZE
     window = Window.ending(as_of, TierPolicy.current().window_months)
     holdings = holders = inserted = updated = deleted = chunks = longest_ms = 0
-    for ids in _id_chunks(chunk_size):
+    for ids in id_ranges(Customer, chunk_size):
         chunk_started = time.monotonic()
         with transaction.atomic():
             counts = _rebuild_holdings_chunk(window=window, ids=ids)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from customers.formatting import MISSING, format_nok, format_org_number, format_percent, group_thousands
+from core.formats import MISSING, format_nok, format_org_number, format_percent, group_thousands
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.admin import SingletonAdmin
+from core.admin import SingletonAdmin
 from followups.models import FollowUpPolicy
 
 

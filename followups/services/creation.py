@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from config.celery import enqueue_on_commit
+from core.tasks import enqueue_on_commit
 from customers.models import Tier
 from followups.models import PRIORITY_BY_TIER, FollowUpPolicy, FollowUpTask
 from surveys.models import Category, SurveyResponse

@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from config.celery import enqueue_on_commit
+from core.tasks import enqueue_on_commit
 from customers.models import Contact
 from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Outcome, Status
 from surveys.models import SurveyKind, Trigger

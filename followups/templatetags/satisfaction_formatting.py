@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import template
 
-from customers.formatting import MISSING
+from core.formats import MISSING
 
 register = template.Library()
 

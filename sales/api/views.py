@@ -15,8 +15,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.pagination import KeysetPagination, Segment
 from customers.models import Customer
-from sales.pagination import KeysetPagination, Segment
 from sales.permissions import CanViewCustomers
 from sales.renderers import CSVRenderer, StrictFormatNegotiation, streaming_csv_response
 from sales.selectors import (

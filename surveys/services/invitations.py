@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from config.celery import enqueue_on_commit
+from core.tasks import enqueue_on_commit
 from customers.models import Contact, RevenueLine
 from surveys.models import (
     SurveyDispatch,

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.celery import enqueue_on_commit
+from core.tasks import enqueue_on_commit
 from customers.models import Contact, Customer
 from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, SurveyResponse
 

@@ -17,7 +17,7 @@ The upsert is one INSERT ... ON CONFLICT ... DO UPDATE ... WHERE, which PostgreS
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from core.chunking import id_ranges
 from customers.models import Customer
 from surveys.models import CustomerSatisfaction, SurveyKind, SurveyResponse
 from surveys.selectors import SatisfactionFigures, satisfaction_figures
@@ -74,27 +75,11 @@ def refresh_customer_satisfaction(
             )
             return _refresh(ids, compare_and_set=False)
     changed = 0
-    for chunk in _id_ranges(chunk_size):
+    for lower, upper in id_ranges(Customer, chunk_size):
         with transaction.atomic():
-            changed += _refresh(chunk, compare_and_set=True)
+            changed += _refresh(range(lower, upper + 1), compare_and_set=True)
     logger.info("Customer satisfaction rebuilt: %s rows changed", changed)
     return changed
-
-
-def _id_ranges(chunk_size: int) -> Iterator[range]:
-    """Yield half-open ranges of customer ids, each spanning at most chunk_size existing customers."""
-    ids = Customer.objects.order_by("pk").values_list("pk", flat=True)
-    lower = ids.first()
-    while lower is not None:
-        # One index-only probe per chunk: the first id of the next chunk, if there is one.
-        following = ids.filter(pk__gte=lower)[chunk_size : chunk_size + 1]
-        upper = next(iter(following), None)
-        if upper is None:
-            last = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
-            yield range(lower, (last or lower) + 1)
-            return
-        yield range(lower, upper)
-        lower = upper
 
 
 def _refresh(customer_ids: Collection[int] | range, *, compare_and_set: bool) -> int:

@@ -13,7 +13,7 @@ from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from config.celery import enqueue_on_commit
+from core.tasks import enqueue_on_commit
 from surveys.models import SurveyInvitation, SurveySuppression
 from surveys.texts import language_of, texts_for
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from customers.formatting import format_nok, format_org_number, format_percent
+from core.formats import format_nok, format_org_number, format_percent
 from customers.validators import (
     is_valid_org_number,
     normalize_org_number,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from customers.formatting import format_nok
+from core.formats import format_nok
 from customers.models import Tier
 from followups.models import FollowUpNote, FollowUpPolicy, FollowUpTask, Outcome, Status
 from followups.services import create_followup_for_response

@@ -342,7 +342,7 @@ def test_a_page_of_50_costs_the_same_queries_as_a_page_of_5(sales_api, ordering)
 
 
 def test_a_page_running_into_the_customers_without_a_score_costs_one_query_more(sales_api):
-    # The NULLs are a segment of their own (sales.pagination): bounded, whatever the page size.
+    # The NULLs are a segment of their own (core.pagination): bounded, whatever the page size.
     _customers_with_holdings(10, without_nps=60)
 
     within_scores = _queries(sales_api, {"ordering": "latest_nps", "page_size": 5})

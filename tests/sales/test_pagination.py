@@ -1,4 +1,4 @@
-"""Keyset pagination (sales.pagination) through GET /api/customers/: ties, NULLs, both directions."""
+"""Keyset pagination (core.pagination) through GET /api/customers/: ties, NULLs, both directions."""
 
 import base64
 import json

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from customers.formatting import group_thousands
+from core.formats import group_thousands
 from customers.models import ImportKind
 from customers.services import ImportFileError, ImportProgress, ImportRejected, import_data_file
 from customers.services.imports import import_columns

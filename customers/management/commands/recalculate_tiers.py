@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from customers.formatting import group_thousands
+from core.formats import group_thousands
 from customers.models import RecalculationRun
 from customers.services import (
     RecalculationAlreadyRunning,

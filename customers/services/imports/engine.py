@@ -26,7 +26,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.formatting import group_thousands
+from core.formats import group_thousands
 from customers.models import DataImport, ImportKind
 
 from .reading import BinaryStream, CellError, CsvFile, ImportFileError, fingerprint, normalize_header

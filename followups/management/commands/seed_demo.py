@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Q
 
+from core.formats import group_thousands
 from customers.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoDataExists, ensure_demo_user, seed_demo_data
-from customers.formatting import group_thousands
 from customers.models import Customer, Tier
 from customers.services import (
     RecalculationAlreadyRunning,

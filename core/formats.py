@@ -1,4 +1,4 @@
-"""Norwegian display formats: amounts in NOK, organisation numbers."""
+"""Norwegian display formats: amounts in NOK, percentages, organisation numbers."""
 
 from decimal import ROUND_HALF_UP, Decimal
 

@@ -1,0 +1,35 @@
+"""Enqueueing Celery tasks after the caller's transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task: Task[Any, Any], *args: Any, **kwargs: Any) -> None:
+    """Send `task` once the current transaction commits; a broker outage is logged, never raised.
+
+    The data is already committed when this runs, so failing the caller (an API request, an admin
+    action) would only hide a save that happened. Every caller must have a reconciliation job that
+    redoes what a lost message leaves undone.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except Exception:
+            # Deliberately broad: any broker or serialisation failure here would otherwise surface
+            # after the commit as an error for a change that did happen; reconciliation redoes it.
+            logger.warning(
+                "Could not run or enqueue %s%r; reconciliation will pick it up",
+                task.name,
+                args,
+                exc_info=True,
+            )
+
+    transaction.on_commit(send)
