@@ -29,8 +29,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, F, Field, Func, Model, QuerySet, Value
 from django.db.models.expressions import Combinable
+from django.db.models.sql.compiler import SQLCompiler
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -58,7 +60,15 @@ class RowComparison(Func):
         self.operator = operator
         self.width = len(lhs)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         parts: list[str] = []
         params: list[Any] = []
         for expression in self.get_source_expressions():

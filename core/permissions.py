@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from django.contrib import admin
+from django.contrib.auth.models import PermissionsMixin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from rest_framework import permissions
@@ -59,6 +60,15 @@ class Policy(Generic[M]):
 
 def is_active_user(user: AnyUser) -> bool:
     return bool(user.is_authenticated and user.is_active)
+
+
+def is_superuser(user: AnyUser) -> bool:
+    return is_active_user(user) and isinstance(user, PermissionsMixin) and user.is_superuser
+
+
+def has_perm(user: AnyUser, perm: str) -> bool:
+    """Django's model permission check, false for anonymous and inactive users."""
+    return is_active_user(user) and isinstance(user, PermissionsMixin) and user.has_perm(perm)
 
 
 class PolicyAdmin(admin.ModelAdmin):

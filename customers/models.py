@@ -104,6 +104,11 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            # Leads hold it (followups migration 0005); account managers change only the contacts and
+            # interactions of customers they manage (customers.policy).
+            ("change_every_account", "Can change the contacts and interactions of every customer"),
+        ]
         indexes = [
             # Admin and API lists filtered by tier and sorted by revenue (largest first).
             models.Index(fields=["tier", "-revenue_12m"], name="customer_tier_revenue_idx"),

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 import customers.admin  # noqa: F401  (registers the Customer and Contact admins this module extends)
-from core.admin import SingletonAdmin
+from core.admin import ReadOnlyAdmin, SingletonAdmin
 from core.formats import MISSING
 from customers.models import Contact, Customer
 from surveys.models import (
@@ -191,22 +191,6 @@ admin.site.unregister(Customer)
 admin.site.register(Customer, SurveyCustomerAdmin)
 admin.site.unregister(Contact)
 admin.site.register(Contact, SurveyContactAdmin)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what happened: viewable, never added, edited or deleted by hand."""
-
-    # Counting a table of millions of rows for "(N total)" costs more than the page itself.
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Survey)
