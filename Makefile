@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format lock clean
+.PHONY: run serve test install lint format lock clean
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Tilfreds needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -18,6 +18,7 @@ $(INSTALLED): requirements.lock pyproject.toml
 install: $(INSTALLED)
 
 ## Run the app with demo data at http://$(HOST):$(PORT)/ (SQLite, tasks in-process, no configuration).
+## The schedule runs too (beat, its tasks in-process): escalation, reconciliation, the outbox, the night.
 run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --if-empty
@@ -25,7 +26,12 @@ run: $(INSTALLED)
 	@echo "  Tilfreds is starting at http://$(HOST):$(PORT)/"
 	@echo "  Admin: http://$(HOST):$(PORT)/admin/  login: demo / demo"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	PORT=$(PORT) $(BIN)/python manage.py serve --demo --no-migrate --host $(HOST) --port $(PORT)
+
+## The production-style stack in the foreground: migrate, collectstatic, gunicorn, a worker and beat.
+## Configured by the environment only (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, PORT; .env.example).
+serve: $(INSTALLED)
+	$(BIN)/python manage.py serve --port $(PORT)
 
 ## Run the whole test suite (SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
 test: $(INSTALLED)

@@ -30,7 +30,9 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _DEMO_ONLY_KEY
 
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+# Local names answer by default, with DEBUG off too, so `make serve` and health probes from the same
+# host work out of the box; a deployment adds its public name(s).
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -59,6 +61,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files (hashed, compressed) from the app server itself: no separate
+    # web server is needed for the admin's CSS or the API docs' JavaScript. https://whitenoise.readthedocs.io/
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,7 +124,20 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# With DEBUG off, static files are served from STATIC_ROOT under content-hashed names (cacheable for a
+# year) with gzip and brotli copies, so `collectstatic` must run before the server starts (make serve
+# and the Dockerfile do). The test suite, which renders pages without collecting, sets
+# DJANGO_STATIC_MANIFEST=0; the browser tests run against the collected, hashed files.
+_STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if _STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
 
@@ -141,10 +159,17 @@ EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Tilfreds <tilfreds@localhost>")
 
 # --- Security: production values unless DEBUG, so `check --deploy` is clean with production settings.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients):
+# trusted unconditionally, any client could claim to be on HTTPS. See README, "Deploying".
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The health check answers on plain HTTP too: load balancers and compose probe it from inside.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Secure cookies need HTTPS; a trial over plain HTTP on a LAN address turns them off (browsers accept
+# them on http://localhost).
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -251,6 +276,10 @@ CELERY_TASK_TIME_LIMIT = 20 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # https://django-celery-beat.readthedocs.io/en/latest/#example-creating-interval-based-periodic-task
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Write each entry's last_run_at back after every task sent (about one small write a minute) instead
+# of every 3 minutes, so /health/ sees beat's heartbeat as soon as it is sent.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#beat-sync-every
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_SCHEDULE = {
     # Nightly, when nobody works the admin and ERP imports of the previous day have landed; the run
     # moves the 12-month window one day, so once a day is exactly the cadence the rules need.
@@ -270,16 +299,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followups.reconcile_followups",
         "schedule": crontab(minute="*/5"),
     },
-    # Hourly: overdue follow-ups are escalated to the leads once; the due times are whole hours.
+    # Every five minutes: an overdue follow-up reaches the leads (once per task) within minutes of its
+    # due time; the claim is one indexed UPDATE, so running often costs nothing when none are due.
     "escalate-overdue-followups": {
         "task": "followups.escalate_overdue_followups",
-        "schedule": crontab(minute=5),
+        "schedule": crontab(minute="*/5"),
     },
     # Daily, mid-morning on working days' clock: NPS invitations for purchases 14 days ago arrive when
     # people read email rather than at night.
     "invite-after-purchases": {
         "task": "surveys.invite_after_purchases",
         "schedule": crontab(hour=9, minute=30),
+    },
+    # Every minute: proves beat and a worker are alive (GET /health/ reads it); cheap, one row.
+    "heartbeat": {
+        "task": "core.record_heartbeat",
+        "schedule": 60.0,
     },
     # Every few minutes: the invitation outbox; retries what a failed SMTP call or lost message left unsent.
     "send-pending-invitations": {
@@ -293,7 +328,8 @@ CELERY_BEAT_SCHEDULE = {
 # here rather than imported by surveys, so the app dependency stays one-way (followups -> surveys).
 TILFREDS_DETRACTOR_HANDLERS = ["followups.tasks.create_followup_for_response"]
 # Public address of the app, for links in emails (survey links, unsubscribe, the admin).
-TILFREDS_BASE_URL = env.str("TILFREDS_BASE_URL", default="http://127.0.0.1:8000")
+# The default follows the port the demo is served on (make run PORT=...).
+TILFREDS_BASE_URL = env.str("TILFREDS_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 # Customers per recalculation transaction: small enough that no chunk holds its row locks for more
 # than about a second on PostgreSQL at 20 lines per customer (see docs/benchmarks.md).
 TILFREDS_RECALCULATION_CHUNK_SIZE = env.int("TILFREDS_RECALCULATION_CHUNK_SIZE", default=20_000)

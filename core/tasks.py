@@ -1,14 +1,17 @@
-"""Enqueueing Celery tasks after the caller's transaction commits."""
+"""Enqueueing Celery tasks after the caller's transaction commits, and the liveness heartbeat."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from django.db import transaction
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+WORKER_HEARTBEAT = "worker"
 
 
 def enqueue_on_commit(task: Task[Any, Any], *args: Any, **kwargs: Any) -> None:
@@ -33,3 +36,14 @@ def enqueue_on_commit(task: Task[Any, Any], *args: Any, **kwargs: Any) -> None:
             )
 
     transaction.on_commit(send)
+
+
+@shared_task(name="core.record_heartbeat", ignore_result=True, acks_late=False)
+def record_heartbeat() -> None:
+    """Record that a worker ran a task beat sent; idempotent (one row, overwritten).
+
+    Not acks_late: a heartbeat redelivered hours later would claim a liveness that is long gone.
+    """
+    from core.models import Heartbeat  # the app registry is ready when a task runs
+
+    Heartbeat.objects.update_or_create(name=WORKER_HEARTBEAT, defaults={"seen_at": timezone.now()})

@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.types import User
 from customers.models import Channel, Contact, Customer, Interaction, Product, RevenueLine
 from customers.validators import org_number_check_digit
 from followups.models import FollowUpTask
@@ -30,7 +31,7 @@ def valid_org_number(n: int) -> str:
     raise AssertionError(f"no valid organisation number for {n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -40,7 +41,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw")
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -52,7 +53,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     region = "Vestland"
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -62,7 +63,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     phone = "+47 400 00 000"
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
         django_get_or_create = ("sku",)
@@ -71,7 +72,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Produkt {n}")
 
 
-class RevenueLineFactory(factory.django.DjangoModelFactory):
+class RevenueLineFactory(factory.django.DjangoModelFactory[RevenueLine]):
     class Meta:
         model = RevenueLine
 
@@ -83,7 +84,7 @@ class RevenueLineFactory(factory.django.DjangoModelFactory):
     cost = Decimal("600.00")
 
 
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):
     class Meta:
         model = Interaction
 
@@ -98,7 +99,7 @@ def active_survey(kind: str = SurveyKind.NPS) -> Survey:
     return Survey.objects.get(kind=kind, is_active=True)
 
 
-class SurveyInvitationFactory(factory.django.DjangoModelFactory):
+class SurveyInvitationFactory(factory.django.DjangoModelFactory[SurveyInvitation]):
     class Meta:
         model = SurveyInvitation
 
@@ -110,7 +111,7 @@ class SurveyInvitationFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
 
 
-class SurveyResponseFactory(factory.django.DjangoModelFactory):
+class SurveyResponseFactory(factory.django.DjangoModelFactory[SurveyResponse]):
     """A stored response. Building one does not queue a follow-up: use surveys.services.record_response
     for the real path."""
 
@@ -127,7 +128,7 @@ class SurveyResponseFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyFunction(timezone.now)
 
 
-class FollowUpTaskFactory(factory.django.DjangoModelFactory):
+class FollowUpTaskFactory(factory.django.DjangoModelFactory[FollowUpTask]):
     class Meta:
         model = FollowUpTask
 
