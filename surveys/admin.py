@@ -1,17 +1,17 @@
 """The operators' UI for surveys: sending by hand, the policy, and read-only records of what happened.
 
-The customer and contact admins belong to the customers app; this module extends whichever admin is
-registered for them (so apps further down the chain, like followups, can extend ours in turn) with
-the "send survey" actions and the customer's survey history.
+For the customer and contact pages, which the top app composes (sales/admin.py), this module exports
+pieces rather than registering anything for those models: the "send survey" actions
+(`CustomerSurveyActions`, `ContactSurveyActions`, named in `SEND_SURVEY_ACTIONS`) and the customer's
+survey history (`SurveyHistoryPanel`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,9 +19,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-import customers.admin  # noqa: F401  (registers the Customer and Contact admins this module extends)
-from core.admin import ReadOnlyAdmin, SingletonAdmin
+from core.admin import ReadOnlyAdmin, SingletonAdmin, domain_errors_as_messages
 from core.formats import MISSING
+from core.permissions import has_perm
+from core.types import AuthenticatedHttpRequest
 from customers.models import Contact, Customer
 from surveys.models import (
     Category,
@@ -37,12 +38,19 @@ from surveys.models import (
 from surveys.services import invite_contacts, retry_failed_invitations
 from surveys.services.sending import MAX_SEND_ATTEMPTS
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
+
 # The customer page shows this many of the newest responses and links to the rest.
 SURVEY_HISTORY_ROWS = 20
 
 SEND_SURVEY_PERMISSION = "surveys.add_surveyinvitation"
 
-_CATEGORY_COLOURS = {Category.DETRACTOR: "#b3261e", Category.PASSIVE: "#a55a00", Category.PROMOTER: "#1b7f3b"}
+_CATEGORY_COLOURS: dict[str, str] = {
+    Category.DETRACTOR: "#b3261e",
+    Category.PASSIVE: "#a55a00",
+    Category.PROMOTER: "#1b7f3b",
+}
 # Inline styles, as the customers app's badges: the badge appears on lists and on the customer page.
 _BADGE = "display:inline-block;padding:1px 8px;border-radius:9px;color:#fff;font-weight:600;background:{}"
 
@@ -65,18 +73,22 @@ def _dispatch_message(kind: str, dispatch: SurveyDispatch) -> str:
     )
 
 
-class SendSurveyActions:
-    """Admin actions that invite the selected people to a survey under the fatigue policy."""
+class SendSurveyActions(admin.ModelAdmin):
+    """Admin actions that invite the selected people to a survey under the fatigue policy.
+
+    A piece to compose into a ModelAdmin (before its base class); the composed class lists
+    SEND_SURVEY_ACTIONS in its `actions`. Subclasses say who the selected rows' people are.
+    """
 
     def contacts_for(self, queryset: QuerySet[Any]) -> QuerySet[Contact]:
         raise NotImplementedError
 
     def has_send_survey_permission(self, request: HttpRequest) -> bool:
         # Sending is adding invitations; the permission exists on every install and needs no migration.
-        return request.user.has_perm(SEND_SURVEY_PERMISSION)
+        return has_perm(request.user, SEND_SURVEY_PERMISSION)
 
-    def _send(self, request: HttpRequest, queryset: QuerySet[Any], kind: str) -> None:
-        try:
+    def _send(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any], kind: str) -> None:
+        with domain_errors_as_messages(request) as failed:
             dispatch = invite_contacts(
                 contacts=self.contacts_for(queryset),
                 kind=kind,
@@ -84,46 +96,53 @@ class SendSurveyActions:
                 # Each click is its own cause; the cool-down, not the key, keeps people from being
                 # asked twice.
                 trigger_key=f"manual:{uuid4()}",
-                created_by=request.user,  # type: ignore[arg-type]
+                created_by=request.user,
             )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        if failed:
             return
         level = messages.SUCCESS if dispatch.invited else messages.WARNING
         messages.add_message(request, level, _dispatch_message(kind, dispatch))
 
     @admin.action(description="Send NPS survey", permissions=["send_survey"])
-    def send_nps_survey(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    def send_nps_survey(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> None:
         self._send(request, queryset, SurveyKind.NPS)
 
     @admin.action(description="Send CSAT survey", permissions=["send_survey"])
-    def send_csat_survey(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    def send_csat_survey(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> None:
         self._send(request, queryset, SurveyKind.CSAT)
 
     @admin.action(description="Send CES survey", permissions=["send_survey"])
-    def send_ces_survey(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    def send_ces_survey(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> None:
         self._send(request, queryset, SurveyKind.CES)
 
 
-_SEND_ACTIONS = ["send_nps_survey", "send_csat_survey", "send_ces_survey"]
-
-_CustomerAdminBase = type(admin.site._registry[Customer])
-_ContactAdminBase = type(admin.site._registry[Contact])
+SEND_SURVEY_ACTIONS = ["send_nps_survey", "send_csat_survey", "send_ces_survey"]
 
 
-class SurveyCustomerAdmin(SendSurveyActions, _CustomerAdminBase):  # type: ignore[misc,valid-type]
-    """The customer admin with survey actions and the survey history panel."""
-
-    actions = [*(_CustomerAdminBase.actions or []), *_SEND_ACTIONS]
+class CustomerSurveyActions(SendSurveyActions):
+    """The send-survey actions for the customer list: every contact of the selected customers."""
 
     def contacts_for(self, queryset: QuerySet[Customer]) -> QuerySet[Contact]:
         # The changelist queryset may carry ordering, joins and DISTINCT from search; only its ids
         # matter, and invite_contacts locks the contacts itself.
         return Contact.objects.filter(customer__in=queryset.values("pk"))
 
-    def get_fieldsets(
-        self, request: HttpRequest, obj: Customer | None = None
-    ) -> list[tuple[str | None, Any]]:
+
+class ContactSurveyActions(SendSurveyActions):
+    """The send-survey actions for the contact list: the selected contacts."""
+
+    def contacts_for(self, queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+        return Contact.objects.filter(pk__in=queryset.values("pk"))
+
+
+class SurveyHistoryPanel(admin.ModelAdmin):
+    """The customer's newest survey responses as a read-only section at the end of its page.
+
+    A piece to compose into the customer ModelAdmin, before its base class: it appends its section to
+    whatever fieldsets and read-only fields the rest of the composition gives.
+    """
+
+    def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> _FieldsetSpec:
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None and obj.pk is not None:
             fieldsets.append(("Surveys", {"fields": ["survey_history"]}))
@@ -176,21 +195,6 @@ class SurveyCustomerAdmin(SendSurveyActions, _CustomerAdminBase):  # type: ignor
             rows,
             links,
         )
-
-
-class SurveyContactAdmin(SendSurveyActions, _ContactAdminBase):  # type: ignore[misc,valid-type]
-    """The contact admin with survey actions."""
-
-    actions = [*(_ContactAdminBase.actions or []), *_SEND_ACTIONS]
-
-    def contacts_for(self, queryset: QuerySet[Contact]) -> QuerySet[Contact]:
-        return Contact.objects.filter(pk__in=queryset.values("pk"))
-
-
-admin.site.unregister(Customer)
-admin.site.register(Customer, SurveyCustomerAdmin)
-admin.site.unregister(Contact)
-admin.site.register(Contact, SurveyContactAdmin)
 
 
 @admin.register(Survey)
@@ -295,7 +299,7 @@ class SurveyInvitationAdmin(ReadOnlyAdmin):
         return invitation.survey.get_kind_display()
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(SEND_SURVEY_PERMISSION)
+        return has_perm(request.user, SEND_SURVEY_PERMISSION)
 
     @admin.action(description="Retry sending (invitations that gave up)", permissions=["retry"])
     def retry_sending(self, request: HttpRequest, queryset: QuerySet[SurveyInvitation]) -> None:

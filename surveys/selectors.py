@@ -17,6 +17,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 
+from core.errors import BadInput
 from customers.models import Customer, Tier
 from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
 
@@ -124,7 +125,7 @@ def nps_by_month(
 ) -> list[MonthlyNps]:
     """Give the NPS figures of the last `months` Oslo calendar months, oldest first, empty months included."""
     if months < 1:
-        raise ValueError("months must be 1 or more")
+        raise BadInput("months must be 1 or more", field="months")
     today = timezone.localtime(now or timezone.now(), OSLO)
     current = today.month - 1
     starts = [_month_start(today.year, current - offset) for offset in range(months - 1, -1, -1)]

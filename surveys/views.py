@@ -11,7 +11,6 @@ from functools import wraps
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
@@ -21,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.errors import BadInput
 from customers.models import Contact
 from surveys.models import SurveyInvitation
 from surveys.services.invitations import opt_out_contact
@@ -50,8 +50,11 @@ def _public_page(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        # The token is in the URL: a click on any link would hand it to the other site as Referer.
-        response["Referrer-Policy"] = "no-referrer"
+        # The token is in the URL: a click on any link must not hand it to another site as Referer.
+        # "same-origin" keeps it here, and unlike "no-referrer" it lets the browser send our real
+        # Origin on the page's own form post: under "no-referrer" Chromium sends `Origin: null`,
+        # which Django's CSRF check refuses, so no customer could submit an answer.
+        response["Referrer-Policy"] = "same-origin"
         # A shared or back-button cache must not replay someone's survey page or answer.
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex, nofollow"
@@ -109,9 +112,9 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             return _message(request, language, "answered")
         except InvitationExpired:
             return _message(request, language, "expired")
-        except ValidationError as exc:
+        except BadInput as exc:
             # The form checks the same scale; this is the service's word if the survey changed.
-            form.add_error(None, exc.messages)
+            form.add_error(None, exc.message)
         else:
             # Post/redirect/get: reloading the thank-you page does not offer to post again.
             return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))

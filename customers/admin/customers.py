@@ -1,15 +1,25 @@
-"""Admin for customers and what hangs off them: contacts, products, interactions and revenue lines."""
+"""Admin for customers and what hangs off them: contacts, products, interactions and revenue lines.
+
+`CustomerAdmin` and `ContactAdmin` are bases, not registered here: the customer page shows pieces of
+the apps above this one (survey actions and history, follow-ups), so the top app (sales/admin.py)
+composes them with these and registers the result once. Products, interactions and revenue lines
+belong to this app alone and are registered here.
+
+Contacts and interactions follow customers.policy: everyone who may view them sees them all (one
+shared dialog history); changing or adding needs the model permission and, for account managers, a
+customer they manage. The forms offer only those customers, and saving checks again.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import ForeignKey, QuerySet
+from django.forms import ModelChoiceField
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -17,26 +27,38 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from core.errors import Forbidden
 from core.formats import MISSING, format_nok, format_org_number, format_percent, group_thousands
+from core.permissions import PolicyAdmin
+from core.types import AnyUser
 from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Product, RevenueLine, Tier
+from customers.policy import (
+    CustomerRecordPolicy,
+    contact_policy,
+    interaction_policy,
+    managed_customers,
+    manages,
+    manages_every_account,
+)
 from customers.selectors import (
     economics_window,
+    format_lift,
+    format_potential_explanation,
     last_recalculation,
+    potential_explanation,
     recent_interactions,
     revenue_by_product,
     running_recalculation,
     tier_history,
-)
-from customers.services import (
-    AFFINITY_MIN_SUPPORT,
-    format_lift,
-    format_potential_explanation,
-    potential_explanation,
     top_affinities,
 )
+from customers.services import AFFINITY_MIN_SUPPORT
 from customers.validators import normalize_org_number
 
 from .economics import can_recalculate, tier_badge, time_thief_badge
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
 
 # The change page shows this many of the newest interactions and tier changes and links to the rest;
 # a long-standing customer can have thousands of interactions.
@@ -54,6 +76,20 @@ def _stamp_opt_out(contact: Contact, changed_data: list[str]) -> None:
 
 def _changelist_url(model: str, **filters: int | str) -> str:
     return f"{reverse(f'admin:customers_{model}_changelist')}?{urlencode(filters)}"
+
+
+def _autocomplete_source(request: HttpRequest) -> tuple[str, str] | None:
+    """(model, field) of the customers form field whose autocomplete this request serves, if it is one."""
+    match = request.resolver_match
+    if match is None or match.url_name != "autocomplete" or request.GET.get("app_label") != "customers":
+        return None
+    return request.GET.get("model_name", ""), request.GET.get("field_name", "")
+
+
+def _managed_contacts(user: AnyUser) -> QuerySet[Contact]:
+    if manages_every_account(user):
+        return Contact.objects.all()
+    return Contact.objects.filter(customer__in=managed_customers(user, Customer.objects.all()))
 
 
 class CustomerForm(forms.ModelForm):
@@ -85,14 +121,39 @@ class CustomerForm(forms.ModelForm):
 
 
 class ContactInline(admin.TabularInline):
+    """The customer's contacts on its page, editable by those who may change them (customers.policy).
+
+    `obj` in the permission methods is the customer whose page this is (None on the add page). Django
+    ignores posted changes to rows the inline may not change, so another manager's contacts stay as
+    they are whatever is posted; CustomerAdmin.save_formset checks again.
+    """
+
     model = Contact
     fields = ["name", "email", "phone", "role", "language", "opted_out"]
     extra = 0
     show_change_link = True
 
+    def has_view_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        return contact_policy.can_view_any(request.user) or self.has_change_permission(request, obj)
 
-@admin.register(Customer)
+    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        return contact_policy.can_change_any(request.user) and (obj is None or manages(request.user, obj))
+
+    def has_add_permission(self, request: HttpRequest, obj: Customer | None) -> bool:
+        if obj is None:
+            # A customer being added: whether its manager is the user is known only once it is
+            # saved, and save_formset checks it then.
+            return contact_policy.can_add_any(request.user)
+        return contact_policy.can_add_for(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        # Deleting is changing: the model permission, and a customer the user manages.
+        return super().has_delete_permission(request, obj) and (obj is None or manages(request.user, obj))
+
+
 class CustomerAdmin(admin.ModelAdmin):
+    """The customer page of this app; sales/admin.py composes it with the other apps' pieces."""
+
     form = CustomerForm
     list_display = [
         "name",
@@ -202,9 +263,7 @@ class CustomerAdmin(admin.ModelAdmin):
         user = customer.account_manager
         return (user.get_full_name() or user.get_username()) if user else None
 
-    def get_fieldsets(
-        self, request: HttpRequest, obj: Customer | None = None
-    ) -> list[tuple[str | None, Any]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> _FieldsetSpec:
         if obj is None:
             # A new customer has no figures until the next recalculation.
             return self.fieldsets[:2]
@@ -219,6 +278,10 @@ class CustomerAdmin(admin.ModelAdmin):
             # Word by word, "923 609 016" would look for "923", "609" and "016" separately; the
             # normalised number is one exact, indexed match.
             results |= queryset.filter(org_number=org_number)
+        if _autocomplete_source(request) in {("contact", "customer"), ("interaction", "customer")}:
+            # The customer choice of a contact or interaction form offers the customers whose records
+            # the user may change; the form refuses any other (CustomerRecordAdmin).
+            results = managed_customers(request.user, results)
         return results, may_have_duplicates
 
     def changelist_view(
@@ -240,7 +303,7 @@ class CustomerAdmin(admin.ModelAdmin):
         change: bool = False,
         form_url: str = "",
         obj: Customer | None = None,
-    ) -> TemplateResponse:
+    ) -> HttpResponse:
         if obj is not None and obj.pk is not None:
             run = last_recalculation()
             context.update(
@@ -256,15 +319,82 @@ class CustomerAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_formset(
-        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Customer],
+        formset: BaseInlineFormSet[Any, Customer, Any],
+        change: bool,
     ) -> None:
-        for contact_form in formset.forms:
-            _stamp_opt_out(contact_form.instance, contact_form.changed_data)
+        if formset.model is Contact:
+            for contact_form in formset.forms:
+                _require_contact_change(request.user, formset.instance, contact_form)
+                _stamp_opt_out(contact_form.instance, contact_form.changed_data)
         super().save_formset(request, form, formset, change)
 
 
-@admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+def _require_contact_change(
+    user: AnyUser, customer: Customer, contact_form: forms.ModelForm[Contact]
+) -> None:
+    # ContactInline already keeps Django from saving rows the user may not change; this is the
+    # policy's own word at the point of writing, and it also covers a customer just added, whose
+    # manager was not known when the page was drawn. The admin's transaction undoes the customer.
+    if not contact_form.has_changed():
+        return
+    contact = contact_form.instance
+    allowed = (
+        contact_policy.can_add_for(user, customer)
+        if contact._state.adding
+        else contact_policy.can_change(user, contact)
+    )
+    if not allowed:
+        raise Forbidden(contact_policy.refusal(user, contact))
+
+
+class CustomerRecordAdmin(PolicyAdmin):
+    """Admin of a model that belongs to one customer (contacts, interactions), by customers.policy.
+
+    Everyone who may view sees every row; a row whose customer the user does not manage opens read-only.
+    The customer (and contact) choices offer what the user may change, and saving asks the policy
+    again, so a forged post naming another manager's customer is refused with nothing saved.
+    """
+
+    policy: CustomerRecordPolicy
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # The permission checks of a change page read the row's customer; loaded with the row.
+        return super().get_queryset(request).select_related("customer")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.policy.can_add_any(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting is changing: the model permission, and a customer the user manages.
+        return super().has_delete_permission(request, obj) and (
+            obj is None or manages(request.user, obj.customer)
+        )
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "customer":
+            kwargs["queryset"] = managed_customers(request.user, Customer.objects.all())
+        elif db_field.name == "contact":
+            kwargs["queryset"] = _managed_contacts(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm[Any], change: bool) -> None:
+        user = request.user
+        # On a change, Django has checked the row as it was; obj now carries the posted customer.
+        allowed = self.policy.can_change(user, obj) if change else self.policy.can_add_for(user, obj.customer)
+        if not allowed:
+            raise Forbidden(self.policy.refusal(user, obj))
+        super().save_model(request, obj, form, change)
+
+
+class ContactAdmin(CustomerRecordAdmin):
+    """The contact pages of this app; sales/admin.py adds the survey actions and registers it."""
+
+    policy = contact_policy
     list_display = ["name", "customer", "email", "phone", "role", "language", "opted_out"]
     list_filter = ["language", "opted_out"]
     list_select_related = ["customer"]
@@ -283,7 +413,18 @@ class ContactAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["opted_out_at", "created_at"]
 
-    def save_model(self, request: HttpRequest, obj: Contact, form: forms.ModelForm, change: bool) -> None:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Contact], search_term: str
+    ) -> tuple[QuerySet[Contact], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if _autocomplete_source(request) == ("interaction", "contact"):
+            # As for the customer choice: an interaction names a contact of a customer the user manages.
+            results = results.filter(pk__in=_managed_contacts(request.user).values("pk"))
+        return results, may_have_duplicates
+
+    def save_model(
+        self, request: HttpRequest, obj: Contact, form: forms.ModelForm[Contact], change: bool
+    ) -> None:
         _stamp_opt_out(obj, form.changed_data)
         super().save_model(request, obj, form, change)
 
@@ -296,7 +437,7 @@ class ProductAdmin(admin.ModelAdmin):
     fieldsets = [(None, {"fields": ["sku", "name", "category"]})]
     readonly_fields = ["affinities"]
 
-    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> list[tuple[str | None, Any]]:
+    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> _FieldsetSpec:
         if obj is None:
             return self.fieldsets
         return [*self.fieldsets, (f"Customers who take {obj.sku} also take ...", {"fields": ["affinities"]})]
@@ -344,7 +485,8 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(CustomerRecordAdmin):
+    policy = interaction_policy
     list_display = [
         "occurred_at",
         "customer",

@@ -1,8 +1,7 @@
-"""The customer page, extended with the customer's follow-ups.
+"""The customer's follow-ups, as an inline for the customer page.
 
-Whatever admin is registered for Customer when this module is imported (the customers app's, or the
-surveys app's subclass of it, since INSTALLED_APPS imports customers, surveys, followups in that
-order) is subclassed and re-registered, so each app adds its part without the others knowing.
+Only the piece: the top app (sales/admin.py) composes the customer page from what each app exports
+and registers it once. This module registers nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from customers.models import Customer
 from followups.models import FollowUpTask
 
 from .display import due_badge, local_time, person, score_badge, status_badge
@@ -38,8 +36,7 @@ class FollowUpInline(admin.TabularInline):
 
     model = FollowUpTask
     formset = _LatestFollowUps
-    fields = ["opened", "score", "status_display", "due", "assignee", "outcome"]
-    readonly_fields = fields
+    fields = readonly_fields = ("opened", "score", "status_display", "due", "assignee", "outcome")
     extra = 0
     show_change_link = True
     verbose_name_plural = f"follow-ups (the newest {FOLLOWUPS_ON_CUSTOMER_PAGE})"
@@ -81,12 +78,3 @@ class FollowUpInline(admin.TabularInline):
     @admin.display(description="assigned to")
     def assignee(self, task: FollowUpTask) -> str:
         return person(task.assigned_to) or "Shared"
-
-
-_base: type[admin.ModelAdmin] = type(admin.site._registry[Customer])
-admin.site.unregister(Customer)
-
-
-@admin.register(Customer)
-class FollowUpCustomerAdmin(_base):  # type: ignore[valid-type, misc]
-    inlines = [*_base.inlines, FollowUpInline]

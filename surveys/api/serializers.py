@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api import as_api_exception
+from core.errors import BadInput
 from customers.models import Customer
 from surveys.models import Category, SurveyKind, SurveyResponse
 from surveys.services import validate_score
@@ -59,8 +60,8 @@ class SurveyResponseInputSerializer(serializers.Serializer):
         # before anything is written, instead of duplicating the ranges in the API.
         try:
             validate_score(attrs["kind"], attrs["score"])
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        except BadInput as exc:
+            raise as_api_exception(exc) from exc
         return attrs
 
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from surveys.services import ResponseConflict
 from surveys.services.ingest import record_api_response
 
 from .serializers import SurveyResponseInputSerializer, SurveyResponseSerializer
-
-
-class IdempotencyConflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The idempotency key was already used for a different answer."
-    default_code = "conflict"
 
 
 class CanAddSurveyResponses(BasePermission):
@@ -48,6 +39,8 @@ class SurveyResponseCreateView(APIView):
 
     201 with the stored response; 200 with the same body when `external_id` was seen before for the
     same answer; 409 when it was seen for a different one; 400 with field errors for invalid input.
+    The service's refusals (ResponseConflict, BadInput such as no active survey of the kind) are
+    answered by core.api.exception_handler.
     """
 
     # Token first: its WWW-Authenticate header is what turns an anonymous request into 401 rather
@@ -71,13 +64,7 @@ class SurveyResponseCreateView(APIView):
     def post(self, request: Request) -> Response:
         incoming = SurveyResponseInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            response, created = record_api_response(**incoming.validated_data)
-        except ResponseConflict as exc:
-            raise IdempotencyConflict(str(exc)) from exc
-        except DjangoValidationError as exc:
-            # E.g. no active survey of the kind: the caller's request is fine, but it cannot be stored.
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        response, created = record_api_response(**incoming.validated_data)
         return Response(
             SurveyResponseSerializer(response).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -25,7 +25,7 @@ def record_api_response(
 ) -> tuple[SurveyResponse, bool]:
     """Store an answer sent over the API, with its contact found or added; return (response, created).
 
-    Idempotent on `external_id` like `record_response`; a ResponseConflict (or a ValidationError)
+    Idempotent on `external_id` like `record_response`; a ResponseConflict (or a BadInput)
     rolls back a contact this call created, so a refused answer leaves nothing behind.
     """
     with transaction.atomic():

@@ -7,28 +7,38 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import Conflict
 from surveys.models import Source, SurveyInvitation, SurveyResponse
 
 from .responses import record_response, validate_score
 
 
-class InvitationClosed(Exception):
+class InvitationClosed(Conflict):
     """The invitation takes no more answers."""
+
+    default_message = "This survey link takes no more answers."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
 
 
 class InvitationAlreadyAnswered(InvitationClosed):
     """Someone already answered through this invitation."""
 
+    default_message = "This survey link has already been answered."
+
 
 class InvitationExpired(InvitationClosed):
     """The invitation's link is past its expiry."""
+
+    default_message = "This survey link has expired."
 
 
 def submit_invitation_response(*, invitation_id: int, score: int, comment: str) -> SurveyResponse:
     """Store the answer given through an invitation link, once.
 
-    Raises SurveyInvitation.DoesNotExist for an unknown invitation, ValidationError for a score off
-    the survey's scale, InvitationAlreadyAnswered or InvitationExpired when the link is closed; in
+    Raises SurveyInvitation.DoesNotExist for an unknown invitation, BadInput for a score off the
+    survey's scale, InvitationAlreadyAnswered or InvitationExpired when the link is closed; in
     every one of those cases nothing is stored.
     """
     invitation = SurveyInvitation.objects.select_related("survey", "customer", "contact").get(

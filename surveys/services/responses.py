@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.errors import BadInput, Conflict
 from core.tasks import enqueue_on_commit
 from customers.models import Contact, Customer
 from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, SurveyResponse
@@ -17,8 +17,8 @@ from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, S
 from .satisfaction import refresh_customer_satisfaction
 
 
-class ResponseConflict(Exception):
-    """The idempotency key was used before for a different answer."""
+class ResponseConflict(Conflict):
+    """The idempotency key was used before for a different answer (409 in the API)."""
 
     def __init__(self, existing: SurveyResponse) -> None:
         self.existing = existing
@@ -28,23 +28,23 @@ class ResponseConflict(Exception):
 
 
 def validate_score(kind: str, score: int) -> None:
-    """Raise a ValidationError naming the field when the kind is unknown or the score is off its scale."""
+    """Raise BadInput naming the field when the kind is unknown or the score is off its scale."""
     if kind not in SCALES:
-        raise ValidationError(
-            {"kind": f"Unknown survey kind {kind!r}; use one of: {', '.join(SurveyKind.values)}."}
+        raise BadInput(
+            f"Unknown survey kind {kind!r}; use one of: {', '.join(SurveyKind.values)}.", field="kind"
         )
     low, high = SCALES[kind]
     if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
-        raise ValidationError(
-            {"score": f"{SurveyKind(kind).label} scores run from {low} to {high}; got {score!r}."}
+        raise BadInput(
+            f"{SurveyKind(kind).label} scores run from {low} to {high}; got {score!r}.", field="score"
         )
 
 
 def active_survey(kind: str) -> Survey:
-    """The survey invitations and incoming answers of a kind use."""
+    """The survey invitations and incoming answers of a kind use; BadInput when none is active."""
     survey = Survey.objects.filter(kind=kind, is_active=True).first()
     if survey is None:
-        raise ValidationError({"kind": f"No active {SurveyKind(kind).label} survey is set up."})
+        raise BadInput(f"No active {SurveyKind(kind).label} survey is set up.", field="kind")
     return survey
 
 

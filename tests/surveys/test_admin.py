@@ -10,8 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Customer
-from surveys.admin import SurveyCustomerAdmin
+from customers.models import Contact, Customer
+from surveys.admin import (
+    SEND_SURVEY_ACTIONS,
+    ContactSurveyActions,
+    CustomerSurveyActions,
+    SurveyHistoryPanel,
+)
 from surveys.models import (
     Category,
     SurveyDispatch,
@@ -52,8 +57,15 @@ def query_count(client, url: str) -> int:
 # --- Sending by hand
 
 
-def test_the_registered_customer_admin_is_the_survey_customer_admin():
-    assert isinstance(admin.site._registry[Customer], SurveyCustomerAdmin)
+def test_the_registered_customer_and_contact_admins_carry_the_survey_pieces():
+    customer_admin = admin.site.get_model_admin(Customer)
+    contact_admin = admin.site.get_model_admin(Contact)
+
+    assert isinstance(customer_admin, CustomerSurveyActions)
+    assert isinstance(customer_admin, SurveyHistoryPanel)
+    assert isinstance(contact_admin, ContactSurveyActions)
+    assert set(SEND_SURVEY_ACTIONS) <= set(customer_admin.actions)
+    assert set(SEND_SURVEY_ACTIONS) <= set(contact_admin.actions)
 
 
 def test_sending_nps_to_a_customer_invites_its_contacts_and_reports_each_skip(client, superuser):
@@ -205,12 +217,13 @@ def test_the_customer_page_makes_the_same_number_of_queries_for_3_and_25_respons
     assert many == few
 
 
-def test_the_survey_customer_admin_can_be_extended_by_another_app():
-    class FollowUpCustomerAdmin(SurveyCustomerAdmin):
-        actions = [*SurveyCustomerAdmin.actions, "another_action"]
+def test_a_new_customer_page_has_no_survey_history(client, superuser):
+    client.force_login(superuser)
 
-    assert "send_nps_survey" in FollowUpCustomerAdmin.actions
-    assert hasattr(FollowUpCustomerAdmin, "survey_history")
+    response = client.get(reverse("admin:customers_customer_add"), secure=True)
+
+    assert response.status_code == 200
+    assert 'id="survey-history"' not in response.content.decode()
 
 
 # --- Read-only records

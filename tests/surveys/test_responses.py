@@ -1,6 +1,6 @@
 import pytest
-from django.core.exceptions import ValidationError
 
+from core.errors import BadInput
 from surveys.models import Category, Source, SurveyKind, SurveyPolicy, SurveyResponse
 from surveys.services import ResponseConflict, record_response
 from tests.factories import CustomerFactory
@@ -51,15 +51,15 @@ def test_the_csat_and_ces_unhappy_rule_is_configurable():
     ],
 )
 def test_a_score_outside_its_scale_is_refused_and_not_stored(kind, score):
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(BadInput) as error:
         record_response(kind=kind, customer=CustomerFactory(), score=score, source=Source.API)
 
-    assert "score" in error.value.message_dict
+    assert error.value.field == "score"
     assert not SurveyResponse.objects.exists()
 
 
 def test_a_score_that_is_not_a_whole_number_is_refused():
-    with pytest.raises(ValidationError, match="scores run from 0 to 10"):
+    with pytest.raises(BadInput, match="scores run from 0 to 10"):
         record_response(kind=SurveyKind.NPS, customer=CustomerFactory(), score="7", source=Source.API)
 
 
