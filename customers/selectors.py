@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, F, QuerySet, Sum
+from django.db.models import DecimalField, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from customers.models import (
     ZERO,
+    Customer,
     Interaction,
+    PotentialAttribute,
+    PotentialFactor,
+    ProductAffinity,
     RecalculationRun,
     RevenueLine,
     RunStatus,
     TierChange,
     TierPolicy,
+    size_band,
 )
-from customers.services import Window
+from customers.windows import Window
 
 # Wide enough for the sum of many 14-digit lines; the explicit scale also makes SQLite, which sums
 # floats, hand back amounts rounded to øre rather than 0.30000000000000004.
@@ -131,3 +137,98 @@ def economics_window(run: RecalculationRun | None) -> Window:
     if run is not None and "window_months" in run.policy:
         return Window.ending(run.as_of, int(run.policy["window_months"]))
     return Window.ending(timezone.localdate(), TierPolicy.current().window_months)
+
+
+# --- Product relevance ----------------------------------------------------------------------------
+
+
+def format_lift(lift: Decimal) -> str:
+    """2.437 -> 'x2.4'; below 1 with two decimals ('x0.33'), so a weak link does not read as 'x0.3'."""
+    places = Decimal("0.01") if lift < 1 else Decimal("0.1")
+    return f"x{lift.quantize(places, rounding=ROUND_HALF_UP)}"
+
+
+def top_affinities(product_id: int, limit: int) -> QuerySet[ProductAffinity]:
+    """Return the products most taken by the product's holders, by lift, with their products joined."""
+    # affinity_unique_pair (from_product, to_product) finds the product's pairs; sorting them is cheap.
+    return (
+        ProductAffinity.objects.filter(from_product_id=product_id)
+        .select_related("to_product")
+        .order_by("-lift", "-holders_both", "to_product__sku")[:limit]
+    )
+
+
+# --- Potential --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One attribute value behind a potential score and how over-represented it is among A customers."""
+
+    attribute: str
+    value: str
+    lift: Decimal
+    a_customers: int
+    customers: int
+
+    def __str__(self) -> str:
+        if self.attribute == PotentialAttribute.SIZE:
+            return f"size {self.value} {format_lift(self.lift)}"
+        return f"{PotentialAttribute(self.attribute).label}: {self.value} {format_lift(self.lift)}"
+
+
+def _attribute_values(customer: Customer) -> dict[str, str]:
+    """The customer's known attribute values, as the scoring SQL reads them."""
+    values = {
+        PotentialAttribute.INDUSTRY: customer.industry,
+        PotentialAttribute.SIZE: size_band(customer.employees),
+        PotentialAttribute.BUSINESS_MODEL: customer.business_model,
+        PotentialAttribute.REGION: customer.region,
+    }
+    return {str(attribute): value for attribute, value in values.items() if value}
+
+
+def _factor(row: PotentialFactor) -> Factor:
+    return Factor(row.attribute, row.value, row.lift, row.a_customers, row.customers)
+
+
+def _strongest_first(factors: Iterable[Factor]) -> list[Factor]:
+    order = list(PotentialAttribute.values)
+    return sorted(factors, key=lambda f: (-f.lift, order.index(f.attribute)))
+
+
+def potential_explanations(customers: Iterable[Customer]) -> dict[int, list[Factor]]:
+    """Explain many customers' scores with one query: customer id -> factors, strongest first.
+
+    Customers without a score get an empty list. Read from the current factors and the customer's
+    current attributes: if someone edited the attributes since the nightly run, the explanation
+    already shows the new ones while the score waits for the next run.
+    """
+    # A customer without a score has nothing to explain, whatever factors its values have.
+    values_of = {c.pk: _attribute_values(c) if c.potential_score is not None else {} for c in customers}
+    wanted: dict[str, set[str]] = {}
+    for values in values_of.values():
+        for attribute, value in values.items():
+            wanted.setdefault(attribute, set()).add(value)
+    found: dict[tuple[str, str], Factor] = {}
+    if wanted:
+        condition = Q()
+        for attribute, attribute_values in wanted.items():
+            condition |= Q(attribute=attribute, value__in=attribute_values)
+        found = {
+            (row.attribute, row.value): _factor(row) for row in PotentialFactor.objects.filter(condition)
+        }
+    return {
+        pk: _strongest_first(found[key] for key in values.items() if key in found)
+        for pk, values in values_of.items()
+    }
+
+
+def potential_explanation(customer: Customer) -> list[Factor]:
+    """Return the factors behind the customer's potential score, strongest first; empty without a score."""
+    return potential_explanations([customer]).get(customer.pk, [])
+
+
+def format_potential_explanation(factors: Sequence[Factor]) -> str:
+    """'industry: Bygg og anlegg x2.4, size 50-249 x1.8', or '' without factors."""
+    return ", ".join(str(factor) for factor in factors)

@@ -5,12 +5,8 @@ from datetime import date
 
 from celery import shared_task
 
-from customers.services import (
-    RecalculationAlreadyRunning,
-    recalculate_customer_economics,
-    recalculate_potential,
-    recalculate_product_relevance,
-)
+from core.errors import BadInput
+from customers.services import RecalculationAlreadyRunning, run_nightly
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +20,18 @@ logger = logging.getLogger(__name__)
     name="customers.recalculate_tiers", acks_late=True, soft_time_limit=110 * 60, time_limit=120 * 60
 )
 def recalculate_tiers(as_of: str | None = None, trigger: str = "schedule") -> int | None:
-    """Recalculate economics, then product relevance, then potential; return the economics run id.
+    """Run the nightly recalculation (economics, relevance, potential); return the economics run id.
 
-    Return None, doing nothing, when another economics run is in progress. Relevance and potential
-    read the tiers and window of the run just finished, so they come after it, each in its own short
-    transactions.
+    Return None, doing nothing, when another economics run is in progress. Raise BadInput for an
+    `as_of` that is not a YYYY-MM-DD date.
     """
     try:
-        run = recalculate_customer_economics(
-            as_of=date.fromisoformat(as_of) if as_of else None, trigger=trigger
-        )
+        run_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise BadInput(f"as_of must be a date as YYYY-MM-DD, got {as_of!r}", field="as_of") from None
+    try:
+        result = run_nightly(as_of=run_date, trigger=trigger)
     except RecalculationAlreadyRunning as exc:
         logger.warning("Skipped: %s", exc)
         return None
-    recalculate_product_relevance(as_of=run.as_of)
-    recalculate_potential(as_of=run.as_of)
-    return run.pk
+    return result.economics.pk

@@ -16,16 +16,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.chunking import id_ranges
+from core.errors import Conflict
 from customers.models import (
     Customer,
     Interaction,
@@ -36,14 +35,15 @@ from customers.models import (
     TierChange,
     TierPolicy,
 )
+from customers.windows import Window
 
 logger = logging.getLogger(__name__)
 
 _TEMP_TABLE = "tilfreds_economics_chunk"
 
 
-class RecalculationAlreadyRunning(Exception):
-    """Another recalculation holds the run lock."""
+class RecalculationAlreadyRunning(Conflict):
+    """Another recalculation holds the run lock; try again when it has finished."""
 
     def __init__(self, run: RecalculationRun) -> None:
         self.run = run
@@ -55,33 +55,6 @@ class RecalculationAlreadyRunning(Exception):
 
 class RecalculationAbandoned(Exception):
     """This run was declared dead (no heartbeat) while it still worked; it stops writing."""
-
-
-@dataclass(frozen=True)
-class Window:
-    """The calculation window: dates `start < date <= end`, and the same days as aware datetimes."""
-
-    start: date
-    end: date
-
-    @classmethod
-    def ending(cls, as_of: date, months: int) -> Window:
-        # relativedelta clamps 29 February to 28 February, so a leap-day as-of still spans one year.
-        return cls(start=as_of - relativedelta(months=months), end=as_of)
-
-    @property
-    def first_moment(self) -> datetime:
-        """Midnight in Oslo at the start of the first day inside the window."""
-        return _oslo_midnight(self.start + timedelta(days=1))
-
-    @property
-    def end_moment(self) -> datetime:
-        """Midnight in Oslo after the last day of the window (exclusive)."""
-        return _oslo_midnight(self.end + timedelta(days=1))
-
-
-def _oslo_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()), timezone.get_default_timezone())
 
 
 def recalculate_customer_economics(
@@ -136,6 +109,12 @@ def recalculate_customer_economics(
     return run
 
 
+# Attempts at the run lock before giving up. A retry is needed only when the run that held the lock
+# finished between our failed insert and our read of it; twice in a row means runs are starting and
+# finishing in a tight loop, which is a bug to surface, not to spin on.
+_START_ATTEMPTS = 3
+
+
 def _start_run(*, as_of: date, trigger: str, policy: TierPolicy) -> RecalculationRun:
     stale_before = timezone.now() - timedelta(minutes=settings.TILFREDS_RECALCULATION_STALE_AFTER_MINUTES)
     RecalculationRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before).update(
@@ -143,16 +122,18 @@ def _start_run(*, as_of: date, trigger: str, policy: TierPolicy) -> Recalculatio
         finished_at=timezone.now(),
         error="No progress reported for a long time; presumed dead (killed worker or lost connection).",
     )
-    try:
-        with transaction.atomic():
-            return RecalculationRun.objects.create(
-                as_of=as_of, trigger=trigger[:100], policy=policy.snapshot(), status=RunStatus.RUNNING
-            )
-    except IntegrityError:
-        running = RecalculationRun.objects.filter(status=RunStatus.RUNNING).first()
-        if running is None:  # it finished between our insert and this read
-            return _start_run(as_of=as_of, trigger=trigger, policy=policy)
-        raise RecalculationAlreadyRunning(running) from None
+    for _ in range(_START_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return RecalculationRun.objects.create(
+                    as_of=as_of, trigger=trigger[:100], policy=policy.snapshot(), status=RunStatus.RUNNING
+                )
+        except IntegrityError:
+            running = RecalculationRun.objects.filter(status=RunStatus.RUNNING).first()
+            if running is not None:
+                raise RecalculationAlreadyRunning(running) from None
+            # It finished between our insert and this read: the lock is free again, try once more.
+    raise RuntimeError(f"Could not take the recalculation lock in {_START_ATTEMPTS} attempts")
 
 
 def _recalculate_chunk(
@@ -180,64 +161,63 @@ def _recalculate_chunk(
         # Amounts are rounded to øre before they are compared or stored: PostgreSQL sums numerics
         # exactly, SQLite sums floats, and rounding makes both store and compare the same values.
         # Parameters are cast to NUMERIC because SQLite binds Decimals as text, and text never
-        # compares equal to, or less than, a number there.
+        # compares equal to, or less than, a number there. Named parameters: the id range and the
+        # window appear in three subqueries each, and fourteen positional ones were a list to miscount.
         cursor.execute(
             f"""
             INSERT INTO {_TEMP_TABLE}
             SELECT id, old_tier,
-                CASE WHEN revenue > CAST(%s AS NUMERIC) THEN 'A'
-                     WHEN revenue > CAST(%s AS NUMERIC) THEN 'B' ELSE 'C' END,
+                CASE WHEN revenue > CAST(%(a_threshold)s AS NUMERIC) THEN 'A'
+                     WHEN revenue > CAST(%(b_threshold)s AS NUMERIC) THEN 'B' ELSE 'C' END,
                 revenue, margin, minutes, service_cost,
                 CASE WHEN service_cost > 0
-                      AND (margin <= 0 OR service_cost * 100 > CAST(%s AS NUMERIC) * margin)
+                      AND (margin <= 0 OR service_cost * 100 > CAST(%(time_cost_share_pct)s AS NUMERIC) * margin)
                      THEN TRUE ELSE FALSE END
             FROM (
                 SELECT c.id AS id, c.tier AS old_tier,
                     COALESCE(r.revenue, 0) AS revenue,
                     COALESCE(r.margin, 0) AS margin,
                     COALESCE(i.minutes, 0) AS minutes,
-                    ROUND(COALESCE(i.minutes, 0) * CAST(%s AS NUMERIC) / 60.0, 2) AS service_cost
+                    ROUND(COALESCE(i.minutes, 0) * CAST(%(hourly_service_cost)s AS NUMERIC) / 60.0, 2) AS service_cost
                 FROM {customer} c
                 LEFT JOIN (
                     SELECT customer_id,
                         ROUND(SUM(revenue), 2) AS revenue, ROUND(SUM(revenue - cost), 2) AS margin
                     FROM {line}
-                    WHERE customer_id BETWEEN %s AND %s AND date > %s AND date <= %s
+                    WHERE customer_id BETWEEN %(lower)s AND %(upper)s
+                      AND date > %(window_start)s AND date <= %(window_end)s
                     GROUP BY customer_id
                 ) r ON r.customer_id = c.id
                 LEFT JOIN (
                     SELECT customer_id, SUM(duration_minutes) AS minutes
                     FROM {interaction}
-                    WHERE customer_id BETWEEN %s AND %s AND occurred_at >= %s AND occurred_at < %s
+                    WHERE customer_id BETWEEN %(lower)s AND %(upper)s
+                      AND occurred_at >= %(first_moment)s AND occurred_at < %(end_moment)s
                     GROUP BY customer_id
                 ) i ON i.customer_id = c.id
-                WHERE c.id BETWEEN %s AND %s
+                WHERE c.id BETWEEN %(lower)s AND %(upper)s
             ) figures
             """,
-            [
-                ops.adapt_decimalfield_value(policy.a_threshold),
-                ops.adapt_decimalfield_value(policy.b_threshold),
-                ops.adapt_decimalfield_value(policy.time_cost_share_pct),
-                ops.adapt_decimalfield_value(policy.hourly_service_cost),
-                lower,
-                upper,
-                ops.adapt_datefield_value(window.start),
-                ops.adapt_datefield_value(window.end),
-                lower,
-                upper,
-                ops.adapt_datetimefield_value(window.first_moment),
-                ops.adapt_datetimefield_value(window.end_moment),
-                lower,
-                upper,
-            ],
+            {
+                "a_threshold": ops.adapt_decimalfield_value(policy.a_threshold),
+                "b_threshold": ops.adapt_decimalfield_value(policy.b_threshold),
+                "time_cost_share_pct": ops.adapt_decimalfield_value(policy.time_cost_share_pct),
+                "hourly_service_cost": ops.adapt_decimalfield_value(policy.hourly_service_cost),
+                "lower": lower,
+                "upper": upper,
+                "window_start": ops.adapt_datefield_value(window.start),
+                "window_end": ops.adapt_datefield_value(window.end),
+                "first_moment": ops.adapt_datetimefield_value(window.first_moment),
+                "end_moment": ops.adapt_datetimefield_value(window.end_moment),
+            },
         )
         processed = cursor.rowcount
         cursor.execute(
             f"""
             INSERT INTO {change} (customer_id, from_tier, to_tier, revenue_12m, run_id, changed_at)
-            SELECT id, old_tier, tier, revenue, %s, %s FROM {_TEMP_TABLE} WHERE tier <> old_tier
+            SELECT id, old_tier, tier, revenue, %(run)s, %(now)s FROM {_TEMP_TABLE} WHERE tier <> old_tier
             """,
-            [run.pk, now],
+            {"run": run.pk, "now": now},
         )
         changed = cursor.rowcount
         cursor.execute(
@@ -249,8 +229,8 @@ def _recalculate_chunk(
                 service_minutes_12m = e.minutes,
                 service_cost_12m = e.service_cost,
                 time_cost_flag = e.time_cost_flag,
-                economics_as_of = %s,
-                updated_at = %s
+                economics_as_of = %(as_of)s,
+                updated_at = %(now)s
             FROM {_TEMP_TABLE} e
             WHERE c.id = e.id AND (
                 c.economics_as_of IS NULL
@@ -262,7 +242,7 @@ def _recalculate_chunk(
                 OR c.time_cost_flag <> e.time_cost_flag
             )
             """,
-            [ops.adapt_datefield_value(window.end), now],
+            {"as_of": ops.adapt_datefield_value(window.end), "now": now},
         )
         updated = cursor.rowcount
         cursor.execute(f"DROP TABLE {_TEMP_TABLE}")

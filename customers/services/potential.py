@@ -24,7 +24,7 @@ rather than a made-up one. An attribute takes part only when at least MIN_A_CUST
 it known, for the same reason.
 
 The explanation is not stored per customer: it is read from the customer's factors
-(potential_explanation). A per-customer copy would change whenever any lift moved in its third decimal
+(customers.selectors.potential_explanation). A per-customer copy would change whenever any lift moved in its third decimal
 and rewrite nearly every customer each night, where the score alone changes for few.
 
 Measured on PostgreSQL with 100 000 customers: 4.5 s when every score is new, 0.8 s on a night that
@@ -44,20 +44,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.chunking import id_ranges
-from customers.models import Customer, PotentialAttribute, PotentialFactor, Tier
-
-from .relevance import format_lift
+from customers.models import SIZE_BANDS, Customer, PotentialAttribute, PotentialFactor, Tier
 
 logger = logging.getLogger(__name__)
 
@@ -69,21 +64,8 @@ MIN_KNOWN_ATTRIBUTES = 2
 # two-customer group near x1 while groups of a hundred keep almost all of their lift.
 SMOOTHING_CUSTOMERS = 10
 
-# Employee bands, upper bounds exclusive. A company with 0 employees (a sole proprietorship) counts
-# as the smallest band. The SQL twin is _SIZE_BAND_SQL; keep the two in step.
-SIZE_BANDS: tuple[tuple[int | None, str], ...] = ((10, "1-9"), (50, "10-49"), (250, "50-249"), (None, "250+"))
 
-
-def size_band(employees: int | None) -> str:
-    """The employee band of a head count, '' when unknown."""
-    if employees is None:
-        return ""
-    for upper, band in SIZE_BANDS:
-        if upper is None or employees < upper:
-            return band
-    raise AssertionError("the last band is open-ended")
-
-
+# The SQL twin of customers.models.size_band; keep the two in step.
 def _size_band_sql(column: str) -> str:
     whens = " ".join(
         f"WHEN {column} < {upper} THEN '{band}'" for upper, band in SIZE_BANDS if upper is not None
@@ -264,79 +246,3 @@ def _score_chunk(ids: tuple[int, int]) -> int:
             ],
         )
         return cursor.rowcount
-
-
-# --- Reads, for the admin and the sales API ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One attribute value behind a potential score and how over-represented it is among A customers."""
-
-    attribute: str
-    value: str
-    lift: Decimal
-    a_customers: int
-    customers: int
-
-    def __str__(self) -> str:
-        if self.attribute == PotentialAttribute.SIZE:
-            return f"size {self.value} {format_lift(self.lift)}"
-        return f"{PotentialAttribute(self.attribute).label}: {self.value} {format_lift(self.lift)}"
-
-
-def _attribute_values(customer: Customer) -> dict[str, str]:
-    """The customer's known attribute values, as the scoring SQL reads them."""
-    values = {
-        PotentialAttribute.INDUSTRY: customer.industry,
-        PotentialAttribute.SIZE: size_band(customer.employees),
-        PotentialAttribute.BUSINESS_MODEL: customer.business_model,
-        PotentialAttribute.REGION: customer.region,
-    }
-    return {str(attribute): value for attribute, value in values.items() if value}
-
-
-def _factor(row: PotentialFactor) -> Factor:
-    return Factor(row.attribute, row.value, row.lift, row.a_customers, row.customers)
-
-
-def _strongest_first(factors: Iterable[Factor]) -> list[Factor]:
-    order = list(PotentialAttribute.values)
-    return sorted(factors, key=lambda f: (-f.lift, order.index(f.attribute)))
-
-
-def potential_explanations(customers: Iterable[Customer]) -> dict[int, list[Factor]]:
-    """Explain many customers' scores with one query: customer id -> factors, strongest first.
-
-    Customers without a score get an empty list. Read from the current factors and the customer's
-    current attributes: if someone edited the attributes since the nightly run, the explanation
-    already shows the new ones while the score waits for the next run.
-    """
-    # A customer without a score has nothing to explain, whatever factors its values have.
-    values_of = {c.pk: _attribute_values(c) if c.potential_score is not None else {} for c in customers}
-    wanted: dict[str, set[str]] = {}
-    for values in values_of.values():
-        for attribute, value in values.items():
-            wanted.setdefault(attribute, set()).add(value)
-    found: dict[tuple[str, str], Factor] = {}
-    if wanted:
-        condition = Q()
-        for attribute, attribute_values in wanted.items():
-            condition |= Q(attribute=attribute, value__in=attribute_values)
-        found = {
-            (row.attribute, row.value): _factor(row) for row in PotentialFactor.objects.filter(condition)
-        }
-    return {
-        pk: _strongest_first(found[key] for key in values.items() if key in found)
-        for pk, values in values_of.items()
-    }
-
-
-def potential_explanation(customer: Customer) -> list[Factor]:
-    """The factors behind the customer's potential score, strongest first; empty without a score."""
-    return potential_explanations([customer]).get(customer.pk, [])
-
-
-def format_potential_explanation(factors: Sequence[Factor]) -> str:
-    """'industry: Bygg og anlegg x2.4, size 50-249 x1.8', or '' without factors."""
-    return ", ".join(str(factor) for factor in factors)

@@ -18,8 +18,8 @@ Measured on PostgreSQL with 100 000 customers, 2 million lines, 1 000 products (
 Stored ratios are computed in integer arithmetic and rounded half up before the final division (see
 _replace_affinities), so PostgreSQL (exact numerics) and SQLite (floats) store the same values.
 
-The reads (relevance_for, best_sources, ...) live here rather than in customers/selectors.py because
-they are the contract of these tables for the admin and the sales API, and change with them.
+The reads of these tables live in customers/selectors.py (top_affinities, the product page) and
+sales/selectors.py (the upsell ranking).
 """
 
 # ruff: noqa: S608
@@ -32,18 +32,14 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DecimalField, Max, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.chunking import id_ranges
 from customers.models import Customer, CustomerProduct, ProductAffinity, RevenueLine, TierPolicy
-
-from .economics import Window
+from customers.windows import Window
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +54,6 @@ _MAX_LIFT_MILLI = 999_999_999
 _HOLDINGS_TABLE = "tilfreds_holdings_chunk"
 _HOLDERS_TABLE = "tilfreds_product_holders"
 _PAIRS_TABLE = "tilfreds_product_pairs"
-
-NO_RELEVANCE = Decimal("0.000")
 
 
 @dataclass(frozen=True)
@@ -299,77 +293,3 @@ def _replace_affinities(*, as_of: date, min_support: int) -> int:
         for table in (_HOLDERS_TABLE, _PAIRS_TABLE):
             cursor.execute(f"DROP TABLE {table}")
     return pairs
-
-
-# --- Reads, for the admin and the sales API ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RelevanceSource:
-    """A product the customer holds and how strongly it points to the target product."""
-
-    product_id: int
-    sku: str
-    name: str
-    lift: Decimal
-    confidence: Decimal
-    holders_both: int
-
-
-def format_lift(lift: Decimal) -> str:
-    """2.437 -> 'x2.4'; below 1 with two decimals ('x0.33'), so a weak link does not read as 'x0.3'."""
-    places = Decimal("0.01") if lift < 1 else Decimal("0.1")
-    return f"x{lift.quantize(places, rounding=ROUND_HALF_UP)}"
-
-
-def _sources(customer_id: int, product_id: int) -> QuerySet[ProductAffinity]:
-    # Served by affinity_to_idx (to_product, from_product) INCLUDE (lift), the customer's holdings by
-    # holding_unique (customer, product).
-    held = CustomerProduct.objects.filter(customer_id=customer_id).values("product_id")
-    return ProductAffinity.objects.filter(to_product_id=product_id, from_product_id__in=held)
-
-
-def relevance_for(customer_id: int, product_id: int) -> Decimal:
-    """Return the best lift among the products the customer holds toward the product, 0 when none."""
-    best = _sources(customer_id, product_id).aggregate(best=Max("lift"))["best"]
-    return best if best is not None else NO_RELEVANCE
-
-
-def best_sources(customer_id: int, product_id: int, limit: int = 3) -> list[RelevanceSource]:
-    """Return the held products that point most strongly to the product, strongest first, in one query."""
-    rows = (
-        _sources(customer_id, product_id)
-        .order_by("-lift", "-holders_both", "from_product__sku")
-        .values_list(
-            "from_product_id", "from_product__sku", "from_product__name", "lift", "confidence", "holders_both"
-        )[:limit]
-    )
-    return [RelevanceSource(*row) for row in rows]
-
-
-def relevance_expression(product_id: int, customer_field: str = "pk") -> Coalesce:
-    """An expression annotating each customer with its relevance for the product (0 when none).
-
-    `Customer.objects.annotate(relevance=relevance_expression(product.pk))`; `customer_field` names
-    the outer query's customer id when it is not the pk (e.g. "customer_id").
-    """
-    # Two levels out: the holdings subquery sits inside the affinity subquery.
-    held = CustomerProduct.objects.filter(customer_id=OuterRef(OuterRef(customer_field))).values("product_id")
-    best = (
-        ProductAffinity.objects.filter(to_product_id=product_id, from_product_id__in=held)
-        .order_by("-lift")
-        .values("lift")[:1]
-    )
-    return Coalesce(
-        Subquery(best), Value(NO_RELEVANCE), output_field=DecimalField(max_digits=9, decimal_places=3)
-    )
-
-
-def top_affinities(product_id: int, limit: int) -> QuerySet[ProductAffinity]:
-    """The products most taken by the product's holders, by lift, with their products joined."""
-    # affinity_unique_pair (from_product, to_product) finds the product's pairs; sorting them is cheap.
-    return (
-        ProductAffinity.objects.filter(from_product_id=product_id)
-        .select_related("to_product")
-        .order_by("-lift", "-holders_both", "to_product__sku")[:limit]
-    )

@@ -10,9 +10,9 @@ from customers.models import Customer, RecalculationRun, RunStatus, Tier, TierCh
 from customers.services import (
     RecalculationAbandoned,
     RecalculationAlreadyRunning,
-    Window,
     recalculate_customer_economics,
 )
+from customers.windows import Window
 from tests.factories import CustomerFactory, InteractionFactory, RevenueLineFactory
 
 pytestmark = pytest.mark.django_db

@@ -30,9 +30,7 @@ from customers.services import (
     ImportRejected,
     ImportResult,
     RowError,
-    import_customers,
-    import_interactions,
-    import_revenue,
+    import_data_file,
 )
 from customers.services.imports import engine
 from tests.factories import (
@@ -65,11 +63,10 @@ def run_command(name: str, *args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def rejected_errors(text: str, importer=None, **kwargs: object) -> list[str]:
+def rejected_errors(text: str, kind: ImportKind = ImportKind.REVENUE, **kwargs: object) -> list[str]:
     """Import `text` expecting a refusal; return its errors as 'line N: field: message'."""
-    importer = importer or import_revenue
     with pytest.raises(ImportRejected) as caught:
-        importer(stream=stream(text), file_name="file.csv", **kwargs)
+        import_data_file(kind=kind, stream=stream(text), file_name="file.csv", **kwargs)
     return [str(error) for error in caught.value.result.errors]
 
 
@@ -93,7 +90,7 @@ def test_semicolon_file_with_bom_and_decimal_comma_imports_the_amounts(customer,
         "K1;2026-01-06;P-1;2,5;1\u00a0234,50;100\n"
     )
 
-    result = import_revenue(stream=stream(text, bom=True), file_name="salg.csv")
+    result = import_data_file(kind=ImportKind.REVENUE, stream=stream(text, bom=True), file_name="salg.csv")
 
     lines = RevenueLine.objects.order_by("date")
     assert [(line.quantity, line.revenue, line.cost) for line in lines] == [
@@ -106,7 +103,7 @@ def test_semicolon_file_with_bom_and_decimal_comma_imports_the_amounts(customer,
 def test_comma_file_with_decimal_point_and_no_bom_imports_the_amounts(customer, product):
     text = f'{REVENUE_HEADER}\nK1,2026-01-05,P-1,3,1234.50,600.25\nK1,2026-01-06,P-1,1,"1 000,75",-5\n'
 
-    import_revenue(stream=stream(text), file_name="sales.csv")
+    import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="sales.csv")
 
     assert list(RevenueLine.objects.order_by("date").values_list("revenue", "cost")) == [
         (Decimal("1234.50"), Decimal("600.25")),
@@ -117,7 +114,7 @@ def test_comma_file_with_decimal_point_and_no_bom_imports_the_amounts(customer, 
 def test_header_names_are_case_insensitive_trimmed_and_in_any_order(customer, product):
     text = " Revenue ;COST;Customer;date;Product; quantity\n10;5;K1;2026-01-05;P-1;1\n"
 
-    import_revenue(stream=stream(text), file_name="x.csv")
+    import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     line = RevenueLine.objects.get()
     assert (line.customer, line.revenue, line.cost) == (customer, Decimal("10.00"), Decimal("5.00"))
@@ -126,7 +123,7 @@ def test_header_names_are_case_insensitive_trimmed_and_in_any_order(customer, pr
 def test_unknown_columns_are_ignored_and_reported(customer, product):
     text = f"{REVENUE_HEADER},note\nK1,2026-01-05,P-1,1,10,5,hello\n"
 
-    result = import_revenue(stream=stream(text), file_name="x.csv")
+    result = import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     assert result.ignored_columns == ["note"]
     assert RevenueLine.objects.count() == 1
@@ -135,7 +132,7 @@ def test_unknown_columns_are_ignored_and_reported(customer, product):
 def test_blank_rows_from_spreadsheets_are_skipped(customer, product):
     text = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\n,,,,,\n\nK1,2026-01-06,P-1,1,10,5\n"
 
-    result = import_revenue(stream=stream(text), file_name="x.csv")
+    result = import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     assert (result.rows_read, RevenueLine.objects.count()) == (2, 2)
 
@@ -147,7 +144,7 @@ def test_a_quoted_line_break_keeps_the_physical_line_numbers_of_later_rows(custo
         "K1,2026-01-05 11:00,fax,5,bad\n"
     )
 
-    errors = rejected_errors(text, import_interactions)
+    errors = rejected_errors(text, ImportKind.INTERACTIONS)
 
     assert errors[0].startswith("line 4: channel:")
 
@@ -156,7 +153,7 @@ def test_non_utf8_file_is_refused_with_the_line_and_a_hint_to_save_as_csv_utf8(c
     data = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\nK1,2026-01-05,Bodø,1,10,5\n".encode("cp1252")
 
     with pytest.raises(ImportFileError, match=r'line 3.*"CSV UTF-8'):
-        import_revenue(stream=io.BytesIO(data), file_name="x.csv")
+        import_data_file(kind=ImportKind.REVENUE, stream=io.BytesIO(data), file_name="x.csv")
 
     assert not RevenueLine.objects.exists()
     assert not DataImport.objects.exists()
@@ -166,7 +163,7 @@ def test_missing_required_column_is_named_and_nothing_is_imported(customer, prod
     text = "customer,date,product,quantity,revenue\nK1,2026-01-05,P-1,1,10\n"
 
     with pytest.raises(ImportFileError, match="missing the required column cost"):
-        import_revenue(stream=stream(text), file_name="x.csv")
+        import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     assert not RevenueLine.objects.exists()
     assert not DataImport.objects.exists()
@@ -174,12 +171,12 @@ def test_missing_required_column_is_named_and_nothing_is_imported(customer, prod
 
 def test_empty_file_is_refused():
     with pytest.raises(ImportFileError, match="empty"):
-        import_revenue(stream=stream(""), file_name="x.csv")
+        import_data_file(kind=ImportKind.REVENUE, stream=stream(""), file_name="x.csv")
 
 
 def test_header_without_rows_is_refused_and_not_recorded():
     with pytest.raises(ImportFileError, match="no rows"):
-        import_revenue(stream=stream(f"{REVENUE_HEADER}\n"), file_name="x.csv")
+        import_data_file(kind=ImportKind.REVENUE, stream=stream(f"{REVENUE_HEADER}\n"), file_name="x.csv")
 
     assert not DataImport.objects.exists()
 
@@ -229,7 +226,7 @@ def test_row_with_more_values_than_the_header_is_an_error_with_a_decimal_comma_h
 def test_invalid_org_number_is_an_error():
     text = "external_id,name,org_number\nK1,Kunde AS,123 456 789\n"
 
-    errors = rejected_errors(text, import_customers)
+    errors = rejected_errors(text, ImportKind.CUSTOMERS)
 
     assert errors == [
         "line 2: org_number: '123 456 789' is not a valid Norwegian organisation number "
@@ -240,7 +237,7 @@ def test_invalid_org_number_is_an_error():
 def test_unknown_account_manager_is_an_error(account_manager):
     text = "external_id,name,account_manager\nK1,Kunde AS,nobody@example.no\n"
 
-    errors = rejected_errors(text, import_customers)
+    errors = rejected_errors(text, ImportKind.CUSTOMERS)
 
     assert errors == ["line 2: account_manager: no user has the username or email 'nobody@example.no'"]
 
@@ -252,7 +249,7 @@ def test_unknown_contact_email_is_an_error(customer):
         "customer,occurred_at,channel,duration_minutes,contact_email\nK1,2026-01-05,phone,5,kari@annen.no\n"
     )
 
-    errors = rejected_errors(text, import_interactions)
+    errors = rejected_errors(text, ImportKind.INTERACTIONS)
 
     assert errors == ["line 2: contact_email: 'kari@annen.no' is not a contact of customer 'K1'"]
 
@@ -260,7 +257,7 @@ def test_unknown_contact_email_is_an_error(customer):
 def test_bad_channel_is_an_error(customer):
     text = "customer,occurred_at,channel,duration_minutes\nK1,2026-01-05,fax,5\n"
 
-    errors = rejected_errors(text, import_interactions)
+    errors = rejected_errors(text, ImportKind.INTERACTIONS)
 
     assert errors[0].startswith("line 2: channel: 'fax' is not a channel; use phone, email")
 
@@ -268,7 +265,7 @@ def test_bad_channel_is_an_error(customer):
 def test_bad_direction_and_negative_duration_are_both_reported(customer):
     text = "customer,occurred_at,channel,duration_minutes,direction\nK1,2026-01-05,phone,-5,sideways\n"
 
-    errors = rejected_errors(text, import_interactions)
+    errors = rejected_errors(text, ImportKind.INTERACTIONS)
 
     assert errors == [
         "line 2: duration_minutes: '-5' is negative",
@@ -303,9 +300,9 @@ def test_a_file_refused_for_errors_is_not_recorded_so_the_fixed_file_imports(cus
     bad = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,x,5\n"
     fixed = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\n"
     with pytest.raises(ImportRejected):
-        import_revenue(stream=stream(bad), file_name="x.csv")
+        import_data_file(kind=ImportKind.REVENUE, stream=stream(bad), file_name="x.csv")
 
-    import_revenue(stream=stream(fixed), file_name="x.csv")
+    import_data_file(kind=ImportKind.REVENUE, stream=stream(fixed), file_name="x.csv")
 
     assert RevenueLine.objects.count() == 1
     assert DataImport.objects.count() == 1
@@ -315,7 +312,8 @@ def test_errors_in_a_late_batch_roll_back_the_batches_already_written(customer, 
     rows = "".join(f"K1,2026-01-{day:02d},P-1,1,10,5\n" for day in range(1, 10))
 
     with pytest.raises(ImportRejected):
-        import_revenue(
+        import_data_file(
+            kind=ImportKind.REVENUE,
             stream=stream(f"{REVENUE_HEADER}\n{rows}K404,2026-01-10,P-1,1,10,5\n"),
             file_name="x.csv",
             batch_size=3,
@@ -392,8 +390,12 @@ def test_skip_invalid_writes_good_rows_of_every_batch(customer, product, setting
     settings.MEDIA_ROOT = tmp_path
     rows = "".join(f"K1,2026-01-{day:02d},P-1,1,{'x' if day % 3 == 0 else 10},5\n" for day in range(1, 11))
 
-    result = import_revenue(
-        stream=stream(f"{REVENUE_HEADER}\n{rows}"), file_name="x.csv", skip_invalid=True, batch_size=4
+    result = import_data_file(
+        kind=ImportKind.REVENUE,
+        stream=stream(f"{REVENUE_HEADER}\n{rows}"),
+        file_name="x.csv",
+        skip_invalid=True,
+        batch_size=4,
     )
 
     assert (result.created, result.rejected) == (7, 3)
@@ -404,7 +406,9 @@ def test_skip_invalid_writes_good_rows_of_every_batch(customer, product, setting
 
 def test_the_same_file_is_refused_the_second_time_even_renamed(tmp_path, customer, product, superuser):
     text = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\n"
-    first = import_revenue(stream=stream(text), file_name="januar.csv", imported_by=superuser)
+    first = import_data_file(
+        kind=ImportKind.REVENUE, stream=stream(text), file_name="januar.csv", imported_by=superuser
+    )
     path = csv_file(tmp_path, text, name="januar (kopi).csv")
 
     with pytest.raises(
@@ -420,7 +424,7 @@ def test_a_duplicate_that_slips_past_the_upfront_check_is_refused_by_the_constra
     monkeypatch, customer, product
 ):
     text = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\n"
-    first = import_revenue(stream=stream(text), file_name="x.csv")
+    first = import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
     checks = iter([None])  # the racing upload's up-front check ran before the first one committed
     real_check = engine._existing_import
     monkeypatch.setattr(
@@ -428,7 +432,7 @@ def test_a_duplicate_that_slips_past_the_upfront_check_is_refused_by_the_constra
     )
 
     with pytest.raises(DuplicateImport) as caught:
-        import_revenue(stream=stream(text), file_name="x.csv")
+        import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     assert caught.value.existing == first.data_import
     assert RevenueLine.objects.count() == 1
@@ -442,7 +446,7 @@ def test_unknown_products_are_created_from_their_sku_and_counted(customer, produ
         f"{REVENUE_HEADER}\nK1,2026-01-05,NY-1,1,10,5\nK1,2026-01-05,NY-1,1,10,5\nK1,2026-01-05,P-1,1,10,5\n"
     )
 
-    result = import_revenue(stream=stream(text), file_name="x.csv")
+    result = import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     new = Product.objects.get(sku="NY-1")
     assert new.name == "NY-1"
@@ -453,12 +457,16 @@ def test_unknown_products_are_created_from_their_sku_and_counted(customer, produ
 
 def test_reimporting_a_line_id_updates_the_line_in_place(customer, product):
     other = CustomerFactory(external_id="K2")
-    import_revenue(
-        stream=stream(f"{REVENUE_HEADER},line_id\nK1,2026-01-05,P-1,1,10,5,L-1\n"), file_name="a.csv"
+    import_data_file(
+        kind=ImportKind.REVENUE,
+        stream=stream(f"{REVENUE_HEADER},line_id\nK1,2026-01-05,P-1,1,10,5,L-1\n"),
+        file_name="a.csv",
     )
 
-    result = import_revenue(
-        stream=stream(f"{REVENUE_HEADER},line_id\nK2,2026-01-06,P-1,2,99,50,L-1\n"), file_name="b.csv"
+    result = import_data_file(
+        kind=ImportKind.REVENUE,
+        stream=stream(f"{REVENUE_HEADER},line_id\nK2,2026-01-06,P-1,2,99,50,L-1\n"),
+        file_name="b.csv",
     )
 
     line = RevenueLine.objects.get()
@@ -477,7 +485,7 @@ def test_lines_without_line_id_are_added_not_matched(customer, product):
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 1, 5), revenue=Decimal(10))
     text = f"{REVENUE_HEADER},line_id\nK1,2026-01-05,P-1,1,10,5,\n"
 
-    result = import_revenue(stream=stream(text), file_name="x.csv")
+    result = import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     assert RevenueLine.objects.count() == 2
     assert RevenueLine.objects.get(data_import=result.data_import).line_id is None
@@ -486,7 +494,7 @@ def test_lines_without_line_id_are_added_not_matched(customer, product):
 def test_a_line_id_repeated_in_one_file_keeps_the_last_row(customer, product):
     text = f"{REVENUE_HEADER},line_id\nK1,2026-01-05,P-1,1,10,5,L-1\nK1,2026-01-05,P-1,1,30,5,L-1\n"
 
-    result = import_revenue(stream=stream(text), file_name="x.csv")
+    result = import_data_file(kind=ImportKind.REVENUE, stream=stream(text), file_name="x.csv")
 
     assert RevenueLine.objects.get().revenue == Decimal("30.00")
     assert (result.created, result.updated) == (1, 1)
@@ -503,7 +511,7 @@ def test_customer_import_creates_customers_with_every_column(account_manager):
         "K2;Bre AS;;;;;;KARI@example.no\n"
     )
 
-    result = import_customers(stream=stream(text), file_name="kunder.csv")
+    result = import_data_file(kind=ImportKind.CUSTOMERS, stream=stream(text), file_name="kunder.csv")
 
     fjord, bre = Customer.objects.order_by("external_id")
     assert (fjord.name, fjord.org_number, fjord.industry, fjord.employees) == ("Fjord AS", org, "Fiske", 1200)
@@ -521,8 +529,10 @@ def test_customer_import_updates_an_existing_customer_and_leaves_absent_columns_
         external_id="K1", name="Old AS", region="Vestland", industry="Bygg", employees=25
     )
 
-    result = import_customers(
-        stream=stream("external_id,name,industry,employees\nK1,New AS,Handel,\n"), file_name="x.csv"
+    result = import_data_file(
+        kind=ImportKind.CUSTOMERS,
+        stream=stream("external_id,name,industry,employees\nK1,New AS,Handel,\n"),
+        file_name="x.csv",
     )
 
     existing.refresh_from_db()
@@ -539,7 +549,9 @@ def test_customer_import_updates_an_existing_customer_and_leaves_absent_columns_
 def test_customer_import_does_not_touch_the_computed_economics():
     existing = CustomerFactory(external_id="K1", tier="A", revenue_12m=Decimal(900_000))
 
-    import_customers(stream=stream("external_id,name\nK1,New AS\n"), file_name="x.csv")
+    import_data_file(
+        kind=ImportKind.CUSTOMERS, stream=stream("external_id,name\nK1,New AS\n"), file_name="x.csv"
+    )
 
     existing.refresh_from_db()
     assert (existing.tier, existing.revenue_12m) == ("A", Decimal("900000.00"))
@@ -549,7 +561,9 @@ def test_an_email_shared_by_two_users_is_ambiguous_for_account_manager():
     UserFactory(username="a", email="felles@example.no")
     UserFactory(username="b", email="Felles@example.no")
 
-    errors = rejected_errors("external_id,name,account_manager\nK1,X,felles@example.no\n", import_customers)
+    errors = rejected_errors(
+        "external_id,name,account_manager\nK1,X,felles@example.no\n", ImportKind.CUSTOMERS
+    )
 
     assert errors == [
         "line 2: account_manager: 'felles@example.no' is the email of 2 users; use the username"
@@ -582,7 +596,7 @@ def test_norwegian_channels_and_directions_are_accepted_in_any_case(customer):
         "K1;2026-01-05 16:00;chat;3;inn\n"
     )
 
-    import_interactions(stream=stream(text), file_name="x.csv")
+    import_data_file(kind=ImportKind.INTERACTIONS, stream=stream(text), file_name="x.csv")
 
     assert list(Interaction.objects.order_by("occurred_at").values_list("channel", "direction")) == [
         (Channel.PHONE, Direction.INBOUND),
@@ -605,7 +619,7 @@ def test_times_without_an_offset_are_oslo_time_and_a_date_is_oslo_midnight(custo
         "K1,2026-01-15T10:30Z,phone,5,zulu\n"
     )
 
-    import_interactions(stream=stream(text), file_name="x.csv")
+    import_data_file(kind=ImportKind.INTERACTIONS, stream=stream(text), file_name="x.csv")
 
     moments = dict(Interaction.objects.values_list("summary", "occurred_at"))
     assert moments == {
@@ -621,7 +635,7 @@ def test_contact_email_links_the_contact_whatever_the_case(customer):
     contact = ContactFactory(customer=customer, email="Ola.Nordmann@Kunde.no")
     text = "customer,occurred_at,channel,duration_minutes,contact_email,summary\nK1,2026-01-05,phone,5,ola.nordmann@kunde.NO,Ringte\n"
 
-    result = import_interactions(stream=stream(text), file_name="x.csv")
+    result = import_data_file(kind=ImportKind.INTERACTIONS, stream=stream(text), file_name="x.csv")
 
     interaction = Interaction.objects.get()
     assert (interaction.contact, interaction.summary, interaction.duration_minutes) == (contact, "Ringte", 5)
@@ -631,7 +645,7 @@ def test_contact_email_links_the_contact_whatever_the_case(customer):
 def test_bad_date_time_is_an_error(customer):
     text = "customer,occurred_at,channel,duration_minutes\nK1,15.01.2026 10:30,phone,5\n"
 
-    assert rejected_errors(text, import_interactions) == [
+    assert rejected_errors(text, ImportKind.INTERACTIONS) == [
         "line 2: occurred_at: '15.01.2026 10:30' is not a date and time as YYYY-MM-DD HH:MM"
     ]
 
@@ -667,7 +681,12 @@ def test_progress_is_reported_every_n_rows_and_at_the_end_with_percent_by_bytes(
     rows = "".join(f"K1,2026-01-05,P-1,1,{n},5\n" for n in range(25))
     reports = []
 
-    import_revenue(stream=stream(f"{REVENUE_HEADER}\n{rows}"), file_name="x.csv", progress=reports.append)
+    import_data_file(
+        kind=ImportKind.REVENUE,
+        stream=stream(f"{REVENUE_HEADER}\n{rows}"),
+        file_name="x.csv",
+        progress=reports.append,
+    )
 
     assert [report.rows_read for report in reports] == [10, 20, 25]
     assert reports[-1].percent == 100.0
@@ -685,7 +704,11 @@ def test_the_command_prints_progress_to_stderr_and_a_summary_to_stdout(tmp_path,
 
 def test_result_lists_errors_with_line_field_and_message(customer, product):
     with pytest.raises(ImportRejected) as caught:
-        import_revenue(stream=stream(f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,x,5\n"), file_name="x.csv")
+        import_data_file(
+            kind=ImportKind.REVENUE,
+            stream=stream(f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,x,5\n"),
+            file_name="x.csv",
+        )
 
     result = caught.value.result
     assert isinstance(result, ImportResult)
@@ -696,7 +719,9 @@ def test_result_lists_errors_with_line_field_and_message(customer, product):
 def test_the_import_records_who_imported_what(superuser, customer, product):
     text = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\n"
 
-    result = import_revenue(stream=stream(text), file_name="mappe/januar.csv", imported_by=superuser)
+    result = import_data_file(
+        kind=ImportKind.REVENUE, stream=stream(text), file_name="mappe/januar.csv", imported_by=superuser
+    )
 
     data_import = DataImport.objects.get()
     assert data_import == result.data_import
@@ -712,9 +737,9 @@ def test_the_import_records_who_imported_what(superuser, customer, product):
 # --- Queries ---------------------------------------------------------------------------------------
 
 
-def queries_for(importer, text: str) -> int:
+def queries_for(kind: ImportKind, text: str) -> int:
     with CaptureQueriesContext(connection) as context:
-        importer(stream=stream(text), file_name="x.csv")
+        import_data_file(kind=kind, stream=stream(text), file_name="x.csv")
     return len(context.captured_queries)
 
 
@@ -729,7 +754,7 @@ def test_revenue_import_queries_do_not_grow_with_rows_in_a_batch(product):
         )
         return f"{REVENUE_HEADER},line_id\n{body}"
 
-    assert queries_for(import_revenue, file(10, "a")) == queries_for(import_revenue, file(100, "b"))
+    assert queries_for(ImportKind.REVENUE, file(10, "a")) == queries_for(ImportKind.REVENUE, file(100, "b"))
 
 
 def test_interaction_import_queries_do_not_grow_with_rows_in_a_batch():
@@ -740,7 +765,9 @@ def test_interaction_import_queries_do_not_grow_with_rows_in_a_batch():
         body = "".join(f"C{n},2026-01-{day:02d},phone,5,K{n}@kunde.no\n" for n in range(rows))
         return f"customer,occurred_at,channel,duration_minutes,contact_email\n{body}"
 
-    assert queries_for(import_interactions, file(10, 1)) == queries_for(import_interactions, file(100, 2))
+    assert queries_for(ImportKind.INTERACTIONS, file(10, 1)) == queries_for(
+        ImportKind.INTERACTIONS, file(100, 2)
+    )
 
 
 def test_customer_import_queries_do_not_grow_with_rows_in_a_batch(account_manager):
@@ -748,7 +775,9 @@ def test_customer_import_queries_do_not_grow_with_rows_in_a_batch(account_manage
         body = "".join(f"{prefix}{n},Kunde {n},kari\n" for n in range(rows))
         return f"external_id,name,account_manager\n{body}"
 
-    assert queries_for(import_customers, file(10, "A")) == queries_for(import_customers, file(50, "B"))
+    assert queries_for(ImportKind.CUSTOMERS, file(10, "A")) == queries_for(
+        ImportKind.CUSTOMERS, file(50, "B")
+    )
 
 
 # --- Admin -----------------------------------------------------------------------------------------
@@ -854,7 +883,8 @@ def test_rejected_rows_download_is_forbidden_without_view_permission(
     client, customer, product, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    result = import_revenue(
+    result = import_data_file(
+        kind=ImportKind.REVENUE,
         stream=stream(f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,x,5\nK1,2026-01-05,P-1,1,1,5\n"),
         file_name="x.csv",
         skip_invalid=True,

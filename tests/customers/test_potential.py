@@ -6,16 +6,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from customers.models import Customer, PotentialAttribute, PotentialFactor, Tier
-from customers.services import (
+from customers.models import Customer, PotentialAttribute, PotentialFactor, Tier, size_band
+from customers.selectors import (
     Factor,
-    PotentialResult,
     format_potential_explanation,
     potential_explanation,
     potential_explanations,
-    recalculate_potential,
 )
-from customers.services.potential import _score_chunk, size_band
+from customers.services import PotentialResult, recalculate_potential
+from customers.services.potential import _score_chunk
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

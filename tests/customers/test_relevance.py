@@ -11,14 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer, CustomerProduct, Product, ProductAffinity, Tier
-from customers.services import (
-    RelevanceResult,
-    best_sources,
-    format_lift,
-    recalculate_product_relevance,
-    relevance_expression,
-    relevance_for,
-)
+from customers.selectors import format_lift
+from customers.services import RelevanceResult, recalculate_product_relevance
 from customers.tasks import recalculate_tiers
 from tests.factories import CustomerFactory, ProductFactory, RevenueLineFactory
 
@@ -273,51 +267,6 @@ def test_no_holdings_leaves_no_affinities():
 
 
 # --- Reads
-
-
-def test_relevance_is_the_best_lift_among_the_products_the_customer_holds(ten_customers):
-    p, q, t = ten_customers["P"], ten_customers["Q"], ten_customers["T"]
-    holds_p_and_q = customer_holding(p, q)
-    recalculate()
-
-    relevance = relevance_for(holds_p_and_q.pk, t.pk)
-
-    # 11 customers now. P -> T: 3 * 11 / (7 * 3) = 1.571; Q -> T: 3 * 11 / (6 * 3) = 1.833.
-    assert (affinity(p, t).lift, affinity(q, t).lift) == (Decimal("1.571"), Decimal("1.833"))
-    assert relevance == Decimal("1.833")
-
-
-def test_relevance_is_zero_when_the_customer_holds_nothing_pointing_to_the_product(ten_customers):
-    p, r = ten_customers["P"], ten_customers["R"]
-    holds_r = customer_holding(r)
-    recalculate()
-
-    assert relevance_for(holds_r.pk, p.pk) == Decimal(0)
-
-
-def test_best_sources_name_the_held_products_strongest_first(ten_customers):
-    p, q, t = ten_customers["P"], ten_customers["Q"], ten_customers["T"]
-    recalculate()
-    customer = Customer.objects.filter(holdings__product=p).filter(holdings__product=q).first()
-
-    sources = best_sources(customer.pk, t.pk)
-
-    assert [(s.sku, s.lift) for s in sources] == [
-        ("Q", affinity(q, t).lift),
-        ("P", affinity(p, t).lift),
-    ]
-    assert sources[0].lift > sources[1].lift
-
-
-def test_relevance_expression_ranks_customers_like_relevance_for(ten_customers):
-    t = ten_customers["T"]
-    recalculate()
-
-    ranked = Customer.objects.annotate(relevance=relevance_expression(t.pk)).values_list("pk", "relevance")
-
-    assert {pk: relevance for pk, relevance in ranked} == {
-        pk: relevance_for(pk, t.pk) for pk in Customer.objects.values_list("pk", flat=True)
-    }
 
 
 @pytest.mark.parametrize(

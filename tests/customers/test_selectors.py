@@ -14,7 +14,7 @@ from customers.selectors import (
     running_recalculation,
     tier_history,
 )
-from customers.services import Window
+from customers.windows import Window
 from tests.factories import (
     ContactFactory,
     CustomerFactory,

@@ -1,3 +1,4 @@
+from argparse import ArgumentTypeError
 from datetime import date
 from typing import Any
 
@@ -5,19 +6,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.formats import group_thousands
 from customers.models import RecalculationRun
-from customers.services import (
-    RecalculationAlreadyRunning,
-    recalculate_customer_economics,
-    recalculate_potential,
-    recalculate_product_relevance,
-)
+from customers.services import RecalculationAlreadyRunning, run_nightly
 
 
 def _as_of(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, got {value!r}") from None
+        # argparse reports it as a usage error; call_command raises it as a CommandError.
+        raise ArgumentTypeError(f"must be a date as YYYY-MM-DD, got {value!r}") from None
 
 
 class Command(BaseCommand):
@@ -45,13 +42,12 @@ class Command(BaseCommand):
                 )
 
         try:
-            run = recalculate_customer_economics(
-                as_of=as_of, trigger="command", chunk_size=chunk_size, progress=progress
-            )
+            nightly = run_nightly(as_of=as_of, trigger="command", chunk_size=chunk_size, progress=progress)
         except RecalculationAlreadyRunning as exc:
             raise CommandError(str(exc)) from exc
         if verbose:
             self.stderr.write("")
+        run, relevance, potential = nightly.economics, nightly.relevance, nightly.potential
         self.stdout.write(
             self.style.SUCCESS(f"Recalculated as of {run.as_of} in {run.duration:.1f} s (run {run.pk}).")
         )
@@ -64,15 +60,12 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  longest transaction: {run.longest_chunk_ms} ms")
 
-        # The same order as the nightly task: both read the tiers and window just written.
-        relevance = recalculate_product_relevance(as_of=run.as_of, chunk_size=chunk_size)
         self.stdout.write(self.style.SUCCESS(f"Product relevance in {relevance.seconds:.1f} s."))
         self.stdout.write(
             f"  holdings:            {group_thousands(relevance.holdings)} of "
             f"{group_thousands(relevance.holders)} customers ({group_thousands(relevance.holdings_written)} written)"
         )
         self.stdout.write(f"  product pairs:       {group_thousands(relevance.pairs)}")
-        potential = recalculate_potential(as_of=run.as_of, chunk_size=chunk_size)
         self.stdout.write(self.style.SUCCESS(f"Potential in {potential.seconds:.1f} s."))
         self.stdout.write(
             f"  customers scored:    {group_thousands(potential.customers_scored)} "

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import CharField, Q
 from django.db.models.functions import Lower
 
 from customers.models import Customer, DataImport, ImportKind
 from customers.validators import is_valid_org_number, normalize_org_number
 
-from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell
+from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell, model_field
 from .reading import CellError, check_length, parse_whole_number, shown
 
 # Free-text columns, stored as written after a length check.
@@ -47,7 +47,7 @@ def _employees(raw: str) -> int:
 
 
 def _text(name: str) -> Callable[[str], str]:
-    max_length = Customer._meta.get_field(name).max_length or 0
+    max_length = model_field(Customer, name, CharField).max_length
     return lambda raw: check_length(raw, max_length)
 
 

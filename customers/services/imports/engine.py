@@ -19,17 +19,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, ClassVar, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from core.formats import group_thousands
 from customers.models import DataImport, ImportKind
 
 from .reading import BinaryStream, CellError, CsvFile, ImportFileError, fingerprint, normalize_header
+
+if TYPE_CHECKING:
+    from core.types import User
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ PROGRESS_EVERY = 10_000
 MAX_ERRORS_KEPT = 1_000
 
 RowT = TypeVar("RowT")
+FieldT = TypeVar("FieldT", bound="Field[Any, Any]")
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,24 @@ class RowImporter(ABC, Generic[RowT]):
         """Write valid rows in bulk and say how many were created and updated."""
 
 
+def model_field(model: type[Model], name: str, kind: type[FieldT]) -> FieldT:
+    """The model's field `name`, which must be a `kind`: the parsers take their limits from it.
+
+    Called at import time, so a renamed or retyped model field fails at startup, not mid-file.
+    """
+    field = model._meta.get_field(name)
+    if not isinstance(field, kind):
+        raise TypeError(f"{model.__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
+def resolved(reference: int | None) -> int:
+    """A reference that resolve() looked up; write() is only ever given rows whose references resolved."""
+    if reference is None:
+        raise AssertionError("write() was given a row that resolve() rejected")
+    return reference
+
+
 def cell(
     values: Mapping[str, str],
     name: str,
@@ -216,7 +238,7 @@ def run_import(
     file_name: str,
     skip_invalid: bool,
     rejected_path: Path | None,
-    imported_by: AbstractBaseUser | None,
+    imported_by: User | None,
     progress: ProgressCallback | None,
     batch_size: int,
 ) -> ImportResult:
@@ -256,7 +278,7 @@ def run_import(
         run.publish_rejected()
     finally:
         csv_file.close()
-    logger.info("Import #%s %s %s: %s", run.result.data_import.pk, kind, file_name, run.result.summary())
+    logger.info("Import #%s %s %s: %s", data_import.pk, kind, file_name, run.result.summary())
     return run.result
 
 
@@ -275,9 +297,7 @@ def _existing_import(kind: str, sha256: str) -> DataImport | None:
     return DataImport.objects.select_related("imported_by").filter(kind=kind, sha256=sha256).first()
 
 
-def _record_import(
-    *, kind: str, file_name: str, sha256: str, imported_by: AbstractBaseUser | None
-) -> DataImport:
+def _record_import(*, kind: str, file_name: str, sha256: str, imported_by: User | None) -> DataImport:
     try:
         # A savepoint, so the race below leaves the outer transaction usable for the lookup.
         with transaction.atomic():

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 
 from customers.models import Channel, Contact, DataImport, Direction, ImportKind, Interaction
 
-from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell
+from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell, resolved
 from .reading import CellError, check_length, parse_moment, parse_whole_number, shown
 from .revenue import customer_ids
 
@@ -122,7 +122,7 @@ class InteractionImporter(RowImporter[InteractionRow]):
         Interaction.objects.bulk_create(
             [
                 Interaction(
-                    customer_id=row.customer_id,
+                    customer_id=resolved(row.customer_id),
                     contact_id=row.contact_id,
                     channel=row.channel,
                     direction=row.direction,

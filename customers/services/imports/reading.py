@@ -21,6 +21,8 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from core.errors import BadInput
+
 _HASH_CHUNK_BYTES = 1 << 20
 # The text layer reads ahead this much, so the byte count used for progress is at most this far ahead
 # of the row being parsed.
@@ -37,7 +39,7 @@ _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+
 MAX_INTEGER = 2_147_483_647
 
 
-class ImportFileError(Exception):
+class ImportFileError(BadInput):
     """The file as a whole cannot be imported (encoding, header, duplicate); nothing was imported."""
 
 
@@ -260,7 +262,8 @@ def parse_moment(raw: str) -> datetime:
     return moment
 
 
-def check_length(raw: str, max_length: int) -> str:
-    if len(raw) > max_length:
+def check_length(raw: str, max_length: int | None) -> str:
+    """`raw` if it fits a text column of `max_length` characters (None: no limit)."""
+    if max_length is not None and len(raw) > max_length:
         raise CellError(f"{shown(raw)} is longer than {max_length} characters")
     return raw

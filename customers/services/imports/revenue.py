@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Model
+from django.db.models import CharField, DecimalField, Model
 
 from customers.models import Customer, DataImport, ImportKind, Product, RevenueLine
 
-from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell
+from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell, model_field, resolved
 from .reading import check_length, parse_date, parse_decimal, shown
 
 
@@ -28,14 +28,12 @@ class RevenueRow:
 
 
 def _decimal_parser(name: str) -> Callable[[str], Decimal]:
-    model_field = RevenueLine._meta.get_field(name)
-    return lambda raw: parse_decimal(
-        raw, max_digits=model_field.max_digits, decimal_places=model_field.decimal_places
-    )
+    field = model_field(RevenueLine, name, DecimalField)
+    return lambda raw: parse_decimal(raw, max_digits=field.max_digits, decimal_places=field.decimal_places)
 
 
 def _length_parser(model: type[Model], name: str) -> Callable[[str], str]:
-    max_length = model._meta.get_field(name).max_length
+    max_length = model_field(model, name, CharField).max_length
     return lambda raw: check_length(raw, max_length)
 
 
@@ -79,7 +77,7 @@ class RevenueImporter(RowImporter[RevenueRow]):
         product_ids, products_created = _product_ids({row.product for row in rows})
         lines = [
             RevenueLine(
-                customer_id=row.customer_id,
+                customer_id=resolved(row.customer_id),
                 product_id=product_ids[row.product],
                 date=row.date,
                 quantity=row.quantity,

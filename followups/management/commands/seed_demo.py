@@ -8,12 +8,7 @@ from django.db.models import Count, Q
 from core.formats import group_thousands
 from customers.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoDataExists, ensure_demo_user, seed_demo_data
 from customers.models import Customer, Tier
-from customers.services import (
-    RecalculationAlreadyRunning,
-    recalculate_customer_economics,
-    recalculate_potential,
-    recalculate_product_relevance,
-)
+from customers.services import RecalculationAlreadyRunning, run_nightly
 from followups.demo import DEMO_ACCOUNT_MANAGER, seed_feedback_demo
 
 
@@ -74,14 +69,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         seeded = time.monotonic() - started
         # Committed before the recalculation: it owns its transactions, and if it fails the data stays
-        # and `manage.py recalculate_tiers` finishes the job.
+        # and `manage.py recalculate_tiers` finishes the job. The whole nightly job, so upsell
+        # candidates and potential scores exist from the start.
         try:
-            run = recalculate_customer_economics(trigger="seed_demo")
+            nightly = run_nightly(trigger="seed_demo")
         except RecalculationAlreadyRunning as exc:
             raise CommandError(f"Demo data loaded, but tiers were not calculated: {exc}") from exc
-        # The rest of the nightly job, so upsell candidates and potential scores exist from the start.
-        relevance = recalculate_product_relevance(as_of=run.as_of)
-        potential = recalculate_potential(as_of=run.as_of)
         # After the recalculation: a follow-up takes its priority and due date from the tier.
         feedback = seed_feedback_demo(seed=seed)
         total = time.monotonic() - started
@@ -103,8 +96,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  account managers: {result.account_managers}")
         self.stdout.write(f"  tiers:            A {tiers['a']}, B {tiers['b']}, C {tiers['c']}")
         self.stdout.write(f"  time thieves:     {tiers['thieves']}")
-        self.stdout.write(f"  product pairs:    {group_thousands(relevance.pairs)} with a lift")
-        self.stdout.write(f"  potential scores: {group_thousands(potential.customers_scored)}")
+        self.stdout.write(f"  product pairs:    {group_thousands(nightly.relevance.pairs)} with a lift")
+        self.stdout.write(f"  potential scores: {group_thousands(nightly.potential.customers_scored)}")
         self.stdout.write(
             f"  survey answers:   {group_thousands(feedback.responses)} "
             f"of {group_thousands(feedback.invitations)} invitations"
