@@ -108,7 +108,8 @@ class CSVRenderer(BaseRenderer):
 class StrictFormatNegotiation(DefaultContentNegotiation):
     """?format= names a renderer or is a 400 naming the choices, not DRF's bare 404 "Not found."."""
 
-    def filter_renderers(self, renderers: list[BaseRenderer], format: str) -> list[BaseRenderer]:
+    def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
+        renderers = list(renderers)
         matching = [renderer for renderer in renderers if renderer.format == format]
         if not matching:
             choices = " or ".join(renderer.format for renderer in renderers)

@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast, overload
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -41,6 +43,12 @@ from customers.selectors import (
 from customers.selectors import tier_history as customer_tier_history
 from followups.models import ACTIVE_STATUSES, FollowUpTask
 from surveys.models import SurveyResponse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from customers.models import TierChange
+    from customers.selectors import RevenueSummary
 
 # Above this latest NPS a customer counts as satisfied enough to be offered more (passives and
 # promoters); detractors (0-6) get a follow-up, not a sales call.
@@ -87,7 +95,34 @@ ORDERING_CHOICES: list[tuple[str, str]] = [
 DEFAULT_ORDERING = "-revenue_12m"
 
 
-def attach_held_skus(customers: Sequence[Customer]) -> None:
+class CustomerRowAttributes(TypedDict):
+    """What the selectors here put on a customer beside its fields.
+
+    customer_rows() annotates the first five on every row; attach_held_skus() sets skus_held;
+    with_potential_factors() sets potential_factors; the upsell list sets upsell_driver and
+    upsell_reason; customer_detail() sets the rest.
+    """
+
+    satisfaction_customer_id: int | None
+    latest_nps: int | None
+    latest_nps_at: datetime | None
+    account_nps: Decimal | None
+    open_followup: bool
+    skus_held: list[str]
+    potential_factors: list[Factor]
+    upsell_driver: Driver | None
+    upsell_reason: str
+    revenue_summary: RevenueSummary
+    recent_tier_changes: list[TierChange]
+    recent_surveys: list[SurveyResponse]
+    recent_followups: list[FollowUpTask]
+
+
+# A customer as the sales API handles it; for the type checker only (at run time it is a Customer).
+CustomerRow: TypeAlias = "WithAnnotations[Customer, CustomerRowAttributes]"
+
+
+def attach_held_skus(customers: Sequence[CustomerRow]) -> None:
     """Set `skus_held` (SKU order) on each customer: one query for all of them, none without any."""
     # Plain (customer id, SKU) tuples rather than a prefetch of holdings: building a CustomerProduct
     # and a Product per row made a 2000-customer export chunk four times slower.
@@ -118,11 +153,11 @@ def holds_any(product_ids: Sequence[int]) -> Exists:
     return Exists(CustomerProduct.objects.filter(customer=OuterRef("pk"), product_id__in=product_ids))
 
 
-def customer_rows() -> QuerySet[Customer]:
+def customer_rows() -> QuerySet[CustomerRow]:
     """Return customers with latest/account NPS, an open-follow-up flag and the account manager loaded."""
     # The satisfaction figures are a kept-current read model (surveys.CustomerSatisfaction), so a list
     # filters and sorts on indexed columns instead of finding each customer's latest answer.
-    return Customer.objects.select_related("account_manager").annotate(
+    rows = Customer.objects.select_related("account_manager").annotate(
         # The customer id again, from the satisfaction row: keyset pagination over satisfaction
         # columns bounds this one (see OrderingField.tiebreak, Segment.first_key_twins).
         satisfaction_customer_id=F("satisfaction__customer_id"),
@@ -131,6 +166,9 @@ def customer_rows() -> QuerySet[Customer]:
         account_nps=F("satisfaction__account_nps"),
         open_followup=active_followup_exists(),
     )
+    # The checker infers the five annotations; the attributes the other selectors attach later are
+    # declared by CustomerRowAttributes, which it cannot see here.
+    return cast("QuerySet[CustomerRow]", rows)
 
 
 def customer_segments(queryset: QuerySet[Customer], ordering: str) -> list[Segment]:
@@ -175,7 +213,15 @@ class RelevanceSegments(Sequence[Segment]):
     def __len__(self) -> int:
         return len(self._drivers) + 1
 
-    def __getitem__(self, index: int) -> Segment:  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Segment: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Segment]: ...
+
+    def __getitem__(self, index: int | slice) -> Segment | Sequence[Segment]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
         if not 0 <= index < len(self):
             raise IndexError(index)
         if index not in self._built:
@@ -239,14 +285,14 @@ def _sku_list(skus: Sequence[str]) -> str:
     return shown[0]
 
 
-def with_potential_factors(customers: Sequence[Customer]) -> None:
+def with_potential_factors(customers: Sequence[CustomerRow]) -> None:
     """Attach `potential_factors` (strongest first) to each customer, in one query for all of them."""
     explanations = potential_explanations(customers)
     for customer in customers:
         customer.potential_factors = explanations.get(customer.pk, [])
 
 
-def explain_candidate(customer: Customer, driver: Driver | None, product: Product) -> str:
+def explain_candidate(customer: CustomerRow, driver: Driver | None, product: Product) -> str:
     """Say in one line why a customer is on the upsell list, e.g.
 
     "holds X and Y; customers with X take SKU 3.1x as often; NPS 9 on 2026-10-02; potential 82
@@ -274,7 +320,7 @@ def explain_candidate(customer: Customer, driver: Driver | None, product: Produc
     return "; ".join(parts)
 
 
-def customer_detail(customer_id: int) -> Customer | None:
+def customer_detail(customer_id: int) -> CustomerRow | None:
     """Return one customer for the detail page, or None.
 
     Besides the list annotations it carries: contacts (prefetched), `potential_factors`,
@@ -330,7 +376,7 @@ def account_manager_condition(value: str) -> Q:
     return condition
 
 
-def export_chunks(segments: Sequence[Segment], *, chunk_size: int) -> Iterator[list[tuple[int, Customer]]]:
+def export_chunks(segments: Sequence[Segment], *, chunk_size: int) -> Iterator[list[tuple[int, CustomerRow]]]:
     """Yield every segment's rows in order as lists of (segment index, customer), chunk_size at a time.
 
     Streamed from the database (QuerySet.iterator: a server-side cursor on PostgreSQL) with the
@@ -338,7 +384,7 @@ def export_chunks(segments: Sequence[Segment], *, chunk_size: int) -> Iterator[l
     spans two segments.
     """
     for index, segment in enumerate(segments):
-        chunk: list[tuple[int, Customer]] = []
+        chunk: list[tuple[int, CustomerRow]] = []
         for row in segment.ordered().iterator(chunk_size=chunk_size):
             chunk.append((index, row))
             if len(chunk) == chunk_size:

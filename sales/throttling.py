@@ -14,4 +14,6 @@ class SalesUserRateThrottle(UserRateThrottle):
     """
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        # str(): the stubs type the rates as numbers; the settings hold strings such as "100/min".
+        return None if rate is None else str(rate)

@@ -7,10 +7,11 @@ the same number of queries for ten responses as for ten million.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
@@ -59,7 +60,7 @@ class NpsFigures:
         object.__setattr__(self, "score", percentage(self.promoters - self.detractors, self.responses))
 
     @classmethod
-    def from_row(cls, row: dict[str, int]) -> NpsFigures:
+    def from_row(cls, row: Mapping[str, Any]) -> NpsFigures:
         return cls(
             responses=row["responses"],
             promoters=row["promoters"],

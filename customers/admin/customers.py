@@ -139,7 +139,7 @@ class ContactInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         return contact_policy.can_change_any(request.user) and (obj is None or manages(request.user, obj))
 
-    def has_add_permission(self, request: HttpRequest, obj: Customer | None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         if obj is None:
             # A customer being added: whether its manager is the user is known only once it is
             # saved, and save_formset checks it then.

@@ -7,8 +7,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -16,7 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
 from core.formats import MISSING
+from core.permissions import has_perm
+from core.types import AnyUser, AuthenticatedHttpRequest
 from customers.models import DataImport, ImportKind
 from customers.services import ImportFileError, ImportRejected, import_data_file
 from customers.services.imports import import_columns, rejected_files_dir
@@ -45,13 +46,19 @@ class ImportUploadForm(forms.Form):
     )
 
 
-def can_import(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return user.is_active and (user.is_superuser or user.has_perm(IMPORT_PERMISSION))
+def can_import(user: AnyUser) -> bool:
+    return has_perm(user, IMPORT_PERMISSION)
 
 
 @admin.register(DataImport)
-class DataImportAdmin(admin.ModelAdmin):
-    """The import log is evidence of what entered the database: nobody edits or deletes it here."""
+class DataImportAdmin(ReadOnlyAdmin):
+    """The import log is evidence of what entered the database: nobody edits or deletes it here.
+
+    Imports are added through the upload page, which runs the import service.
+    """
+
+    # An import or two a day: the total is cheap to count and worth showing.
+    show_full_result_count = True
 
     list_display = (
         "created_at",
@@ -83,16 +90,6 @@ class DataImportAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Imports are added through the upload page, which runs the import service.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: DataImport | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: DataImport | None = None) -> bool:
-        return False
-
     @admin.display(description="rejected rows file")
     def rejected_rows(self, obj: DataImport) -> str:
         if not obj.rejected_file:
@@ -122,7 +119,7 @@ class DataImportAdmin(admin.ModelAdmin):
             request, {**(extra_context or {}), "can_import": can_import(request.user)}
         )
 
-    def upload_view(self, request: HttpRequest) -> HttpResponse:
+    def upload_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         """Upload a CSV file and import it with the same service as the commands."""
         if not can_import(request.user):
             raise PermissionDenied

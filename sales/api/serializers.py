@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.contrib.auth.models import AbstractUser
 from drf_spectacular.utils import extend_schema_field
@@ -12,7 +12,7 @@ from rest_framework import serializers
 from customers.models import Contact, Customer, TierChange
 from customers.services import format_potential_explanation
 from followups.models import FollowUpTask
-from sales.selectors import NO_RELEVANCE, Driver, held_skus
+from sales.selectors import NO_RELEVANCE, CustomerRow, Driver, held_skus
 from surveys.models import SurveyResponse
 
 
@@ -300,7 +300,7 @@ VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
 
 
 # (CSV header, value of a row) per column of the customer export.
-Column = tuple[str, Callable[[Customer], Any]]
+Column: TypeAlias = "tuple[str, Callable[[CustomerRow], Any]]"
 
 CUSTOMER_COLUMNS: list[Column] = [
     ("id", lambda c: c.pk),
@@ -337,5 +337,5 @@ def csv_header(columns: Sequence[Column]) -> list[str]:
     return [header for header, _ in columns]
 
 
-def csv_values(columns: Sequence[Column], customer: Customer) -> list[Any]:
+def csv_values(columns: Sequence[Column], customer: CustomerRow) -> list[Any]:
     return [value(customer) for _, value in columns]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpResponseBase
-from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]  # see filters.py
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -20,6 +21,7 @@ from customers.models import Customer
 from sales.permissions import CanViewCustomers
 from sales.renderers import CSVRenderer, StrictFormatNegotiation, streaming_csv_response
 from sales.selectors import (
+    CustomerRow,
     attach_held_skus,
     customer_detail,
     customer_rows,
@@ -109,12 +111,19 @@ class SalesAPIView(generics.GenericAPIView):
     def wants_csv(self) -> bool:
         return isinstance(self.request.accepted_renderer, CSVRenderer)
 
+    def keyset_paginator(self) -> KeysetPagination:
+        """The view's paginator: every paginated sales list pages by keyset."""
+        paginator = self.paginator
+        if not isinstance(paginator, KeysetPagination):
+            raise ImproperlyConfigured(f"{type(self).__name__} needs pagination_class = KeysetPagination.")
+        return paginator
+
 
 def _export(
     name: str,
     segments: Sequence[Segment],
     columns: Sequence[Column],
-    decorate: Callable[[list[tuple[int, Customer]]], None] | None = None,
+    decorate: Callable[[list[tuple[int, CustomerRow]]], None] | None = None,
 ) -> HttpResponseBase:
     def rows() -> Iterator[list[Any]]:
         for chunk in export_chunks(segments, chunk_size=EXPORT_CHUNK_SIZE):
@@ -151,7 +160,7 @@ class CustomerListView(SalesAPIView):
         segments = customer_segments(filterset.qs, ordering)
         if self.wants_csv():
             return _export("customers", segments, CUSTOMER_EXPORT_COLUMNS)
-        paginator: KeysetPagination = self.paginator
+        paginator = self.keyset_paginator()
         page = paginator.paginate_segments(request, segments, listing=f"customers:{ordering}")
         customers = [customer for _, customer in page.rows]
         # One query for the whole page, whichever segments its rows came from.
@@ -183,7 +192,7 @@ class UpsellCandidateListView(SalesAPIView):
         product = filterset.product_value
         ranking = upsell_ranking(product, filterset.qs)
 
-        def explain(rows: list[tuple[int, Customer]]) -> None:
+        def explain(rows: list[tuple[int, CustomerRow]]) -> None:
             # Per page or export chunk: one query for the potential factors of all its customers.
             with_potential_factors([customer for _, customer in rows])
             for index, customer in rows:
@@ -192,7 +201,7 @@ class UpsellCandidateListView(SalesAPIView):
 
         if self.wants_csv():
             return _export(f"upsell-{product.sku}", ranking.segments, UPSELL_COLUMNS, explain)
-        paginator: KeysetPagination = self.paginator
+        paginator = self.keyset_paginator()
         page = paginator.paginate_segments(request, ranking.segments, listing=ranking.listing)
         customers = [customer for _, customer in page.rows]
         attach_held_skus(customers)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.tasks import enqueue_on_commit
+from core.types import User
 from customers.models import Contact, RevenueLine
 from surveys.models import (
     SurveyDispatch,
@@ -29,7 +29,7 @@ def invite_contacts(
     kind: str,
     trigger: str,
     trigger_key: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     respect_cooldown: bool = True,
 ) -> SurveyDispatch:
     """Invite contacts to the active survey of a kind, skipping and counting whom the policy protects.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -143,7 +143,7 @@ def _upsert(
     for start in range(0, len(rows), _UPSERT_BATCH):
         batch = rows[start : start + _UPSERT_BATCH]
         placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
-        params: list[object] = []
+        params: list[Any] = []
         for customer_id, figures, expected in batch:
             params += [
                 customer_id,

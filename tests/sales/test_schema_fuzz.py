@@ -46,6 +46,9 @@ def _in_process_requests(settings) -> Iterator[None]:
     # close_old_connections would close the test's connection and lose its transaction (the test
     # client unhooks it the same way).
     settings.ALLOWED_HOSTS = ["localhost"]
+    # Served as behind the TLS proxy (DJANGO_BEHIND_TLS_PROXY), so the HTTPS header below is believed
+    # and production's redirect to HTTPS does not answer every request with a 301.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
