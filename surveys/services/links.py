@@ -17,18 +17,22 @@ class InvalidLink(Exception):
     """The token was altered, truncated or made with another key."""
 
 
+def _id_from_token(token: str, *, salt: str, what: str) -> int:
+    try:
+        value = signing.loads(token, salt=salt)
+    except signing.BadSignature as exc:
+        raise InvalidLink(str(exc)) from exc
+    if not isinstance(value, int):
+        raise InvalidLink(f"token does not carry {what}")
+    return value
+
+
 def invitation_token(invitation_id: int) -> str:
     return signing.dumps(invitation_id, salt=_INVITATION_SALT, compress=False)
 
 
 def invitation_id_from_token(token: str) -> int:
-    try:
-        value = signing.loads(token, salt=_INVITATION_SALT)
-    except signing.BadSignature as exc:
-        raise InvalidLink(str(exc)) from exc
-    if not isinstance(value, int):
-        raise InvalidLink("token does not carry an invitation id")
-    return value
+    return _id_from_token(token, salt=_INVITATION_SALT, what="an invitation id")
 
 
 def unsubscribe_token(contact_id: int) -> str:
@@ -36,13 +40,7 @@ def unsubscribe_token(contact_id: int) -> str:
 
 
 def contact_id_from_unsubscribe_token(token: str) -> int:
-    try:
-        value = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
-    except signing.BadSignature as exc:
-        raise InvalidLink(str(exc)) from exc
-    if not isinstance(value, int):
-        raise InvalidLink("token does not carry a contact id")
-    return value
+    return _id_from_token(token, salt=_UNSUBSCRIBE_SALT, what="a contact id")
 
 
 def survey_url(invitation_id: int) -> str:

@@ -24,6 +24,7 @@ from core.errors import Forbidden
 from core.types import User
 from customers.models import Contact, Customer, Interaction
 from customers.policy import contact_policy, interaction_policy
+from tests.customers.test_admin import change_form_data
 from tests.factories import ContactFactory, CustomerFactory, InteractionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,19 +141,7 @@ def interaction_data(customer: Customer, contact: Contact | None, **changes: Any
 
 def customer_page_data(world: World, customer: Customer, **changes: Any) -> dict[str, Any]:
     """What the browser posts back from the customer page, inlines included, as a superuser sees it."""
-    context = get(world.client_for("superuser"), customer_url(customer)).context
-    forms = [context["adminform"].form]
-    for inline in context["inline_admin_formsets"]:
-        forms += [inline.formset.management_form, *inline.formset.forms]
-    data: dict[str, Any] = {}
-    for form in forms:
-        for name in form.fields:
-            value = form[name].value()
-            if value is True:
-                data[form.add_prefix(name)] = "on"
-            elif value is not None and value is not False:
-                data[form.add_prefix(name)] = value
-    return {**data, **changes}
+    return change_form_data(world.client_for("superuser"), customer_url(customer), **changes)
 
 
 def customer_url(customer: Customer) -> str:
@@ -170,6 +159,21 @@ def interaction_url(interaction: Interaction) -> str:
 def assert_sent_to_login(response: HttpResponse) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+
+
+def assert_refused(
+    response: HttpResponse, role: str, before: tuple[Any, ...], *, by_the_customer_choice: bool = False
+) -> None:
+    """Refused, and nothing changed: the login page for anonymous, else 403, or for a forged customer
+    choice the form again with the error on that field."""
+    if not may_view(role):
+        assert_sent_to_login(response)
+    elif by_the_customer_choice:
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["customer"]
+    else:
+        assert response.status_code == 403
+    assert snapshot() == before
 
 
 def contacts_inline(response: HttpResponse) -> Any:
@@ -221,11 +225,7 @@ def test_posting_a_contact_change_saves_only_for_those_who_may_change_it(
         assert response.status_code == 302
         assert Contact.objects.get(pk=contact.pk).name == "Endret"
         return
-    if may_view(role):
-        assert response.status_code == 403
-    else:
-        assert_sent_to_login(response)
-    assert snapshot() == before
+    assert_refused(response, role, before)
 
 
 @pytest.mark.parametrize("customer", CUSTOMERS)
@@ -242,15 +242,8 @@ def test_moving_a_contact_to_another_customer_needs_both_customers(
         assert response.status_code == 302
         assert Contact.objects.get(pk=contact.pk).customer == target
         return
-    if may_change(role, customer):
-        # A forged choice: the form offers only the user's own customers and refuses the other.
-        assert response.status_code == 200
-        assert response.context["adminform"].form.errors["customer"]
-    elif may_view(role):
-        assert response.status_code == 403
-    else:
-        assert_sent_to_login(response)
-    assert snapshot() == before
+    # A forged choice: the form offers only the user's own customers and refuses the other.
+    assert_refused(response, role, before, by_the_customer_choice=may_change(role, customer))
 
 
 @pytest.mark.parametrize("customer", CUSTOMERS)
@@ -268,14 +261,7 @@ def test_adding_a_contact_needs_a_customer_the_user_manages(world: World, role: 
         assert response.status_code == 302
         assert Contact.objects.filter(customer=world.customers[customer], name="Ny Kontakt").exists()
         return
-    if may_add_at_all(role):
-        assert response.status_code == 200
-        assert response.context["adminform"].form.errors["customer"]
-    elif may_view(role):
-        assert response.status_code == 403
-    else:
-        assert_sent_to_login(response)
-    assert snapshot() == before
+    assert_refused(response, role, before, by_the_customer_choice=may_add_at_all(role))
 
 
 # --- interactions
@@ -301,14 +287,7 @@ def test_logging_an_interaction_needs_a_customer_the_user_manages(
             == world.customers[customer]
         )
         return
-    if may_add_at_all(role):
-        assert response.status_code == 200
-        assert response.context["adminform"].form.errors["customer"]
-    elif may_view(role):
-        assert response.status_code == 403
-    else:
-        assert_sent_to_login(response)
-    assert snapshot() == before
+    assert_refused(response, role, before, by_the_customer_choice=may_add_at_all(role))
 
 
 @pytest.mark.parametrize("customer", CUSTOMERS)
@@ -329,11 +308,7 @@ def test_posting_an_interaction_change_saves_only_for_those_who_may_change_it(
         assert response.status_code == 302
         assert Interaction.objects.get(pk=interaction.pk).summary == "Endret"
         return
-    if may_view(role):
-        assert response.status_code == 403
-    else:
-        assert_sent_to_login(response)
-    assert snapshot() == before
+    assert_refused(response, role, before)
 
 
 # --- the contacts on the customer page
@@ -369,11 +344,7 @@ def test_editing_a_contact_on_the_customer_page_needs_the_customer_change_permis
         assert response.status_code == 302
         assert Contact.objects.get(pk=world.contacts[customer].pk).name == "Endret"
         return
-    if may_view(role):
-        assert response.status_code == 403
-    else:
-        assert_sent_to_login(response)
-    assert snapshot() == before
+    assert_refused(response, role, before)
 
 
 @pytest.fixture
