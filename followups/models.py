@@ -33,7 +33,7 @@ class Outcome(models.TextChoices):
 
 
 # Lower sorts first in the queue.
-PRIORITY_BY_TIER = {Tier.A: 1, Tier.B: 2, Tier.C: 3}
+PRIORITY_BY_TIER: dict[str, int] = {Tier.A: 1, Tier.B: 2, Tier.C: 3}
 
 
 class FollowUpPolicy(models.Model):
@@ -72,10 +72,8 @@ class FollowUpPolicy(models.Model):
         return policy
 
     def business_days_for(self, tier: str) -> int:
-        return {
-            Tier.A: self.due_business_days_a,
-            Tier.B: self.due_business_days_b,
-        }.get(tier, self.due_business_days_c)
+        days: dict[str, int] = {Tier.A: self.due_business_days_a, Tier.B: self.due_business_days_b}
+        return days.get(tier, self.due_business_days_c)
 
 
 class FollowUpTaskQuerySet(models.QuerySet["FollowUpTask"]):

@@ -6,12 +6,15 @@ acks_late and reject-on-worker-lost (settings) put a killed worker's task back o
 services make the second run a no-op.
 """
 
+from typing import Any
+
 from celery import shared_task
 from django.db import OperationalError
 
 from followups import services
 
-_RETRY = {
+# Any: the values are of several types, each the one its shared_task keyword takes.
+_RETRY: dict[str, Any] = {
     "autoretry_for": (OperationalError, ConnectionError, TimeoutError),
     "retry_backoff": 5,
     "retry_backoff_max": 600,

@@ -17,13 +17,17 @@ _BADGE = (
     "display:inline-block;padding:1px 7px;border-radius:9px;color:#fff;font-weight:600;"
     "white-space:nowrap;background:{}"
 )
-_STATUS_COLOURS = {
+_STATUS_COLOURS: dict[str, str] = {
     Status.OPEN: "#2160a8",
     Status.IN_PROGRESS: "#a55a00",
     Status.DONE: "#1b7f3b",
     Status.CANCELLED: "#6b6f76",
 }
-_CATEGORY_COLOURS = {Category.DETRACTOR: "#b3261e", Category.PASSIVE: "#a55a00", Category.PROMOTER: "#1b7f3b"}
+_CATEGORY_COLOURS: dict[str, str] = {
+    Category.DETRACTOR: "#b3261e",
+    Category.PASSIVE: "#a55a00",
+    Category.PROMOTER: "#1b7f3b",
+}
 OVERDUE_COLOUR = "#b3261e"
 
 

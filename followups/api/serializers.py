@@ -128,7 +128,8 @@ class FollowUpTaskSerializer(serializers.ModelSerializer):
         help_text="Empty until the follow-up is done.",
     )
     assigned_to = FollowUpUserSerializer(allow_null=True, help_text="Null: in the shared queue.")
-    customer = FollowUpCustomerSerializer()
+    # Typed as the base class: the detail serializer answers with the customer's larger shape.
+    customer: serializers.ModelSerializer[Customer] = FollowUpCustomerSerializer()
     contact = FollowUpContactSerializer(allow_null=True)
     response = FollowUpResponseSerializer(help_text="The unhappy answer the follow-up is about.")
 
@@ -302,12 +303,17 @@ class NpsGroupSerializer(serializers.Serializer):
         help_text="Tier letter, month (YYYY-MM), account manager's user id, or industry; null for answers "
         "of customers without an account manager or industry.",
     )
-    label = serializers.CharField()
     responses = serializers.IntegerField()
     promoters = serializers.IntegerField()
     passives = serializers.IntegerField()
     detractors = serializers.IntegerField()
     nps = serializers.FloatField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `label` is declared here rather than as a class attribute, where it would stand for
+        # Field.label (a field's own caption) to type checkers; it follows `key` in the answer.
+        fields = super().get_fields()
+        return {"key": fields.pop("key"), "label": serializers.CharField(), **fields}
 
 
 class ResponseRateSerializer(serializers.Serializer):
