@@ -8,6 +8,9 @@
 - Everyone else, Sales included, sees no follow-up: the page carries the customer's complaint and
   the account manager's private notes. The sales API's customer lists still say whether a customer
   has an open follow-up.
+
+Notes are read by whoever may see the follow-up; writing one alone (not as part of completing or
+cancelling) also needs `followups.add_followupnote`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from followups.models import FollowUpTask
 
 WORK_PERMISSION = "followups.change_followuptask"
 REASSIGN_PERMISSION = "followups.reassign_followuptask"
+NOTE_PERMISSION = "followups.add_followupnote"
 
 
 def is_lead(user: AnyUser) -> bool:
@@ -56,6 +60,12 @@ class FollowUpPolicy(Policy[FollowUpTask]):
             return True
         return obj.customer.account_manager_id == user.pk
 
+    def view_refusal(self, user: AnyUser, obj: FollowUpTask) -> str:
+        """Why `user` may not see `obj`, in words for that user."""
+        if not works_on_followups(user):
+            return "Only account managers and follow-up leads see follow-ups."
+        return "This follow-up belongs to another account manager."
+
     def can_change_any(self, user: AnyUser) -> bool:
         return works_on_followups(user)
 
@@ -65,11 +75,13 @@ class FollowUpPolicy(Policy[FollowUpTask]):
             return True
         return works_on_followups(user) and obj.assigned_to_id is not None and obj.assigned_to_id == user.pk
 
-    def can_take(self, user: AnyUser, obj: FollowUpTask) -> bool:
-        return works_on_followups(user) and obj.assigned_to_id is None
-
-    def can_reassign(self, user: AnyUser) -> bool:
-        return is_lead(user)
+    def changeable(self, user: AnyUser, queryset: QuerySet[FollowUpTask]) -> QuerySet[FollowUpTask]:
+        """The set form of can_change, for the services' conditional UPDATEs."""
+        if is_lead(user):
+            return queryset
+        if not works_on_followups(user):
+            return queryset.none()
+        return queryset.filter(assigned_to_id=user.pk)
 
     def refusal(self, user: AnyUser, obj: FollowUpTask) -> str:
         if not works_on_followups(user):
@@ -78,9 +90,32 @@ class FollowUpPolicy(Policy[FollowUpTask]):
             return "Take the task from the shared queue before working on it."
         return "This follow-up belongs to another account manager; ask a lead to reassign it."
 
+    def can_note_any(self, user: AnyUser) -> bool:
+        return self.can_change_any(user) and has_perm(user, NOTE_PERMISSION)
+
+    def can_note(self, user: AnyUser, obj: FollowUpTask) -> bool:
+        return self.can_change(user, obj) and has_perm(user, NOTE_PERMISSION)
+
+    def require_note(self, user: AnyUser, obj: FollowUpTask) -> None:
+        self.require_change(user, obj)
+        if not has_perm(user, NOTE_PERMISSION):
+            raise Forbidden("You may not add notes to follow-ups.")
+
+    def can_take(self, user: AnyUser, obj: FollowUpTask) -> bool:
+        """Whether to offer taking `obj`: it is in the shared queue as loaded."""
+        return works_on_followups(user) and obj.assigned_to_id is None
+
     def require_take(self, user: AnyUser, obj: FollowUpTask) -> None:
+        """Refuse people who never take follow-ups.
+
+        Whether `obj` is still in the shared queue is not asked here but in the service's conditional
+        UPDATE: a task someone else took a moment ago is a lost race (a conflict), not a refusal.
+        """
         if not works_on_followups(user):
             raise Forbidden("Only account managers can take follow-ups.")
+
+    def can_reassign(self, user: AnyUser) -> bool:
+        return is_lead(user)
 
     def require_reassign(self, user: AnyUser) -> None:
         if not self.can_reassign(user):

@@ -7,19 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from core.types import AnyUser
 from customers.selectors import recent_interactions
 from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Status
-from followups.services import LEADS_GROUP, is_lead
+from followups.policy import followup_policy
+from followups.roles import ACCOUNT_MANAGERS_GROUP, LEADS_GROUP
 from surveys.models import SurveyResponse
-
-# Created by migration 0002_groups; LEADS_GROUP lives with the services that email the leads.
-ACCOUNT_MANAGERS_GROUP = "Account managers"
-SALES_GROUP = "Sales"
 
 # The follow-up page shows this many of the customer's other responses and latest interactions; the
 # account manager on the phone needs the recent story, the customer page has the rest.
@@ -42,10 +39,10 @@ def queue_tasks(
     tasks: QuerySet[FollowUpTask],
     *,
     view: str,
-    user: AbstractBaseUser | AnonymousUser,
+    user: AnyUser,
     now: datetime | None = None,
 ) -> QuerySet[FollowUpTask]:
-    """Narrow `tasks` to one queue view for `user`; an unknown view means MINE."""
+    """Narrow `tasks` (already what `user` may see) to one queue view; an unknown view means MINE."""
     now = now or timezone.now()
     if view == QueueView.ALL:
         return tasks
@@ -73,11 +70,12 @@ class QueueSummary:
     overdue: int
 
 
-def queue_summary(user: AbstractBaseUser | AnonymousUser, *, now: datetime | None = None) -> QueueSummary:
-    """Count the user's queue, the shared queue and all overdue tasks in one aggregate query."""
+def queue_summary(user: AnyUser, *, now: datetime | None = None) -> QueueSummary:
+    """Count the user's queue, the shared queue and the overdue tasks they may see, in one query."""
     now = now or timezone.now()
     late = Q(due_at__lt=now)
-    counts = FollowUpTask.objects.filter(status__in=ACTIVE_STATUSES).aggregate(
+    active = FollowUpTask.objects.filter(status__in=ACTIVE_STATUSES)
+    counts = followup_policy.visible(user, active).aggregate(
         mine=Count("pk", filter=Q(assigned_to_id=user.pk)),
         mine_overdue=Count("pk", filter=Q(assigned_to_id=user.pk) & late),
         shared=Count("pk", filter=Q(assigned_to__isnull=True)),
@@ -134,10 +132,6 @@ def followup_context(task_id: int, *, include_notes: bool = True) -> dict[str, A
     }
 
 
-def visible_followups(user: AbstractBaseUser | AnonymousUser) -> QuerySet[FollowUpTask]:
-    """The follow-ups a user's lists hold: all for leads, else their own and the shared queue."""
-    tasks = FollowUpTask.objects.all()
-    if is_lead(user):
-        return tasks
-    # Served by followup_queue_idx for active tasks: one index range for the user's rows, one for NULL.
-    return tasks.filter(Q(assigned_to_id=user.pk) | Q(assigned_to__isnull=True))
+def visible_followups(user: AnyUser) -> QuerySet[FollowUpTask]:
+    """The follow-ups `user` may see (followups.policy): all for leads, none for Sales."""
+    return followup_policy.visible(user, FollowUpTask.objects.all())

@@ -1,9 +1,9 @@
 """The follow-up page's buttons: one POST endpoint per service call.
 
-Each endpoint checks the Django permission for the kind of act (Sales may press nothing: 403), then
-lets the service decide about this task for this user. A refusal or a lost race becomes a message
-on the follow-up page rather than an error page: the usual cause is a page opened before a
-colleague took, closed or reassigned the task.
+Each endpoint asks followups.policy whether this kind of user may press the button at all (Sales may
+press nothing: 403), then lets the service decide about this task for this user, by the same policy.
+A refusal or a lost race becomes a message rather than an error page: the usual cause is a page
+opened before a colleague took, closed or reassigned the task.
 """
 
 from __future__ import annotations
@@ -11,22 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field, Model
+from django.db.models.options import Options
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from core.admin import domain_errors_as_messages
+from core.permissions import PolicyAdmin
+from core.types import AuthenticatedHttpRequest
 from followups.forms import CancelForm, CompleteForm, NoteForm, ReassignForm
 from followups.models import FollowUpTask
+from followups.policy import followup_policy
 from followups.services import (
-    FollowUpConflict,
     add_followup_note,
     cancel_followup,
     complete_followup,
-    is_lead,
     reassign_followup,
     start_followup,
     take_followup,
@@ -34,17 +38,35 @@ from followups.services import (
 
 from .display import person
 
-NOTE_PERMISSION = "followups.add_followupnote"
 
-
-class FollowUpButtonsAdmin(admin.ModelAdmin):
+class FollowUpButtonsAdmin(PolicyAdmin):
     """The endpoints behind the buttons; FollowUpTaskAdmin adds the list and the page."""
 
+    policy = followup_policy
+
     def has_reassign_permission(self, request: HttpRequest) -> bool:
-        return is_lead(request.user)
+        return followup_policy.can_reassign(request.user)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> FollowUpTask | None:
+        """The follow-up with this id among all of them, not only those the user may see.
+
+        The admin asks has_view_permission(request, obj) next, that is the policy: another manager's
+        follow-up answers 403 as the API does, instead of the admin's "does not exist" redirect, and
+        a button pressed on a task reassigned meanwhile gets the service's reason as a message.
+        """
+        queryset = FollowUpTask.objects.select_related("customer", "contact", "response", "assigned_to")
+        field = FollowUpTask._meta.pk if from_field is None else FollowUpTask._meta.get_field(from_field)
+        if not isinstance(field, Field):  # a reverse relation is no field to look a row up by
+            return None
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (FollowUpTask.DoesNotExist, DjangoValidationError, ValueError):
+            return None
 
     def get_urls(self) -> list[URLPattern]:
-        actions: list[tuple[str, Callable[[HttpRequest, str], HttpResponse]]] = [
+        actions: list[tuple[str, Callable[[AuthenticatedHttpRequest, str], HttpResponse]]] = [
             ("take", self.take_view),
             ("start", self.start_view),
             ("note", self.note_view),
@@ -65,45 +87,54 @@ class FollowUpButtonsAdmin(admin.ModelAdmin):
         return [*urls, *super().get_urls()]
 
     def _task(self, request: HttpRequest, object_id: str) -> FollowUpTask:
-        return get_object_or_404(self.get_queryset(request), pk=object_id)
+        task = self.get_object(request, object_id)
+        if task is None:
+            raise Http404("No follow-up with this id.")
+        return task
 
     def _back(self, request: HttpRequest, task: FollowUpTask) -> HttpResponseRedirect:
-        url = reverse("admin:followups_followuptask_change", args=[task.pk])
-        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        """To the follow-up page, or to the queue once the user may no longer see the task."""
+        still_visible = followup_policy.visible(
+            request.user, FollowUpTask.objects.filter(pk=task.pk)
+        ).exists()
+        url = (
+            reverse("admin:followups_followuptask_change", args=[task.pk])
+            if still_visible
+            else reverse("admin:followups_followuptask_changelist")
+        )
+        context: dict[str, Options[Model] | str] = {
+            "preserved_filters": self.get_preserved_filters(request),
+            "opts": self.opts,
+        }
         return HttpResponseRedirect(add_preserved_filters(context, url))
 
     def _run(
         self, request: HttpRequest, task: FollowUpTask, change: Callable[[], object], done: str
     ) -> HttpResponseRedirect:
-        """Call the service; turn its refusals into messages on the follow-up page."""
-        try:
+        """Call the service; show its refusal, conflict or complaint about the input as a message."""
+        with domain_errors_as_messages(request, success=done) as failed:
             change()
-        except PermissionDenied as refusal:
-            self.message_user(request, str(refusal) or "You may not do that.", messages.ERROR)
-        except FollowUpConflict as conflict:
-            self.message_user(request, f"Nothing changed: {conflict}", messages.WARNING)
-        except ValueError as invalid:  # the services' word for bad input (an empty note)
-            self.message_user(request, str(invalid), messages.ERROR)
-        else:
+        if not failed:
             self.log_change(request, task, done)
-            self.message_user(request, done, messages.SUCCESS)
         return self._back(request, task)
 
     def _invalid(self, request: HttpRequest, task: FollowUpTask, form: forms.Form) -> HttpResponseRedirect:
         errors = "; ".join(
-            f"{form.fields[name].label}: {' '.join(errs)}" if name in form.fields else " ".join(errs)
+            " ".join(str(error) for error in errs)
+            if name not in form.fields
+            else f"{form.fields[name].label}: {' '.join(str(error) for error in errs)}"
             for name, errs in form.errors.items()
         )
         self.message_user(request, f"Nothing changed. {errors}", messages.ERROR)
         return self._back(request, task)
 
     def _require_change(self, request: HttpRequest) -> None:
-        # The Django permission says what kind of user may press the button at all (Sales may not);
-        # the service then says whether this user may do it to this task.
+        # Whether this kind of user may press the button at all (Sales may not); the service then
+        # asks the policy whether this user may do it to this task.
         if not self.has_change_permission(request):
             raise PermissionDenied
 
-    def take_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def take_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Move a shared task to the user."""
         self._require_change(request)
         task = self._task(request, object_id)
@@ -111,7 +142,7 @@ class FollowUpButtonsAdmin(admin.ModelAdmin):
             request, task, lambda: take_followup(task=task, user=request.user), "You took this follow-up."
         )
 
-    def start_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def start_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Mark the task in progress; the service records the first contact."""
         self._require_change(request)
         task = self._task(request, object_id)
@@ -122,9 +153,9 @@ class FollowUpButtonsAdmin(admin.ModelAdmin):
             "Started: first contact recorded.",
         )
 
-    def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def note_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Add a note to the task's log."""
-        if not request.user.has_perm(NOTE_PERMISSION):
+        if not followup_policy.can_note_any(request.user):
             raise PermissionDenied
         task = self._task(request, object_id)
         form = NoteForm(request.POST)
@@ -135,7 +166,7 @@ class FollowUpButtonsAdmin(admin.ModelAdmin):
             request, task, lambda: add_followup_note(task=task, user=request.user, text=text), "Note added."
         )
 
-    def complete_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def complete_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Close the task with an outcome (and an optional note)."""
         self._require_change(request)
         task = self._task(request, object_id)
@@ -151,7 +182,7 @@ class FollowUpButtonsAdmin(admin.ModelAdmin):
             "another follow-up of the customer is still open.",
         )
 
-    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def cancel_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Close the task without an outcome, with the reason as a note."""
         self._require_change(request)
         task = self._task(request, object_id)
@@ -166,7 +197,7 @@ class FollowUpButtonsAdmin(admin.ModelAdmin):
             "Cancelled.",
         )
 
-    def reassign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def reassign_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Give the task to another account manager or the shared queue (leads only)."""
         if not self.has_reassign_permission(request):
             raise PermissionDenied

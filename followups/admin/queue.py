@@ -1,34 +1,40 @@
 """The account manager's queue: the follow-up list with its bulk actions, and the follow-up page.
 
-The page is read-only; every change goes through a button (buttons.py) that posts to its own URL and
-calls one service, which checks who may do it and makes the transition a compare-and-set UPDATE.
+Which follow-ups are listed and which page opens is followups.policy's to say (PolicyAdmin), as in
+the API: Sales see none, an account manager no other manager's (unless it is of a customer they
+manage). The page is read-only; every change goes through a button (buttons.py) that posts to its
+own URL and calls one service, which asks the same policy and makes the transition a compare-and-set
+UPDATE.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core.types import AuthenticatedHttpRequest
 from customers.admin.economics import tier_badge
 from followups.forms import CancelForm, CompleteForm, NoteForm, ReassignForm
 from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Status
+from followups.policy import followup_policy, is_lead
 from followups.selectors import QueueView, followup_context, queue_summary, queue_tasks
-from followups.services import FollowUpConflict, can_work_on, is_lead, reassign_followup, take_followup
+from followups.services import FollowUpConflict, reassign_followup, take_followup
 
-from .buttons import NOTE_PERMISSION, FollowUpButtonsAdmin
+from .buttons import FollowUpButtonsAdmin
 from .display import due_badge, due_in_words, local_time, person, score_badge, status_badge
 
-VIEW_NOTES_PERMISSION = "followups.view_followupnote"
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django.db.models.expressions import Combinable
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -46,7 +52,7 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[FollowUpTask]) -> QuerySet[FollowUpTask]:
         return queue_tasks(queryset, view=self.value(), user=request.user)
 
-    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
         # No "All" link without a value: an absent value means My queue, so "All" is a real choice.
         counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
         for index, (lookup, title) in enumerate(self.lookup_choices):
@@ -68,11 +74,13 @@ def _time_column(field: str, description: str) -> Callable[[Any, FollowUpTask], 
 
 
 class FollowUpNoteInline(admin.TabularInline):
-    """The notes log as a record under the form; notes are added with the page's "Add note" button."""
+    """The notes log as a record under the form; notes are added with the page's "Add note" button.
+
+    Whoever may see the follow-up reads its notes (the policy), nobody else.
+    """
 
     model = FollowUpNote
-    fields = ["written", "author", "text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("written", "author", "text")
     extra = 0
     classes = ["collapse"]
     verbose_name_plural = "notes (record)"
@@ -81,6 +89,11 @@ class FollowUpNoteInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUpNote]:
         return super().get_queryset(request).select_related("author")
+
+    def has_view_permission(self, request: HttpRequest, obj: FollowUpTask | None = None) -> bool:
+        if obj is None:
+            return followup_policy.can_view_any(request.user)
+        return followup_policy.can_view(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: FollowUpTask | None = None) -> bool:
         return False
@@ -166,16 +179,12 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: FollowUpTask | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: FollowUpTask | None = None) -> bool:
-        """Model permission for the list; for one task also the services' rule: its assignee, or a lead."""
-        if not super().has_change_permission(request, obj):
-            return False
-        return obj is None or can_work_on(request.user, obj)
+    # View and change: PolicyAdmin, from followups.policy.
 
     # --- the list
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUpTask]:
-        # The page title and every read-only field of the change page read these relations.
+        # What the user may see (PolicyAdmin); the list's columns read these relations.
         return super().get_queryset(request).select_related("customer", "contact", "response", "assigned_to")
 
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
@@ -184,7 +193,7 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
             filters.append(("assigned_to", admin.RelatedOnlyFieldListFilter))
         return filters
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
+    def get_ordering(self, request: HttpRequest) -> list[str | Combinable]:
         if request.GET.get(QueueFilter.parameter_name) == QueueView.CLOSED:
             # Looking back at closed work, the latest is what one looks for.
             return ["-completed_at"]
@@ -242,7 +251,7 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
     # --- bulk actions
 
     @admin.action(description="Take the selected shared follow-ups", permissions=["change"])
-    def take_selected(self, request: HttpRequest, queryset: QuerySet[FollowUpTask]) -> None:
+    def take_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[FollowUpTask]) -> None:
         taken = taken_by_others = 0
         # At most a page of tasks, each its own compare-and-set, so one already taken by someone
         # else is reported instead of failing the rest.
@@ -267,7 +276,7 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
             )
 
     @admin.action(description="Return the selected to the shared queue", permissions=["reassign"])
-    def release_selected(self, request: HttpRequest, queryset: QuerySet[FollowUpTask]) -> None:
+    def release_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[FollowUpTask]) -> None:
         released = closed = 0
         for task in queryset.filter(status__in=ACTIVE_STATUSES, assigned_to__isnull=False):
             try:
@@ -310,7 +319,7 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
         change: bool = False,
         form_url: str = "",
         obj: FollowUpTask | None = None,
-    ) -> TemplateResponse:
+    ) -> HttpResponse:
         if obj is not None and obj.pk is not None:
             context.update(self._page_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -318,12 +327,12 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
     def _page_context(self, request: HttpRequest, obj: FollowUpTask) -> dict[str, Any]:
         user = request.user
         now = timezone.now()
-        data = followup_context(obj.pk, include_notes=user.has_perm(VIEW_NOTES_PERMISSION))
+        # The page opens only for those who may see the task, and they read its notes too.
+        data = followup_context(obj.pk, include_notes=followup_policy.can_view(user, obj))
         task: FollowUpTask = data["task"]
-        may_change = self.has_change_permission(request)
-        works_on = can_work_on(user, task)
-        can_work = task.is_active and may_change and works_on
-        can_reassign = task.is_active and is_lead(user)
+        works_on = followup_policy.can_change(user, task)
+        can_work = task.is_active and works_on
+        can_reassign = task.is_active and followup_policy.can_reassign(user)
         read_only_reason = ""
         if task.is_active and not works_on:
             read_only_reason = (
@@ -344,10 +353,10 @@ class FollowUpTaskAdmin(FollowUpButtonsAdmin):
             "tier_badge": tier_badge(task.customer.tier),
             "assignee": person(task.assigned_to),
             "manager": person(task.customer.account_manager),
-            "can_take": task.is_active and task.assigned_to_id is None and may_change,
+            "can_take": task.is_active and followup_policy.can_take(user, task),
             "can_start": can_work and task.status == Status.OPEN,
             "can_close": can_work,
-            "can_note": works_on and user.has_perm(NOTE_PERMISSION),
+            "can_note": followup_policy.can_note(user, task),
             "can_reassign": can_reassign,
             "can_log_interaction": user.has_perm("customers.add_interaction"),
             "read_only_reason": read_only_reason,

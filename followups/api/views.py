@@ -1,36 +1,37 @@
 """Endpoints of the followups API. They validate, call a selector or a service and shape the answer.
 
-Who may change which follow-up is decided by followups.services, exactly as for the admin's buttons:
-these views only translate the services' refusals into HTTP (PermissionDenied 403, FollowUpConflict
-409, ValueError 400).
+Who may see and change which follow-up is followups.policy's to say, as for the admin: the permission
+class and the querysets ask it, and so do the services. Their refusals and conflicts are core.errors,
+answered by the project's exception handler (Forbidden 403, Conflict 409, BadInput 400).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, time
+from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.pagination import Cursor, KeysetPagination, Segment
+from core.permissions import PolicyPermission
+from core.types import User
 from followups.metrics import median_time_to_first_contact, recovery_rate
 from followups.models import FollowUpNote, FollowUpTask, Status
+from followups.policy import followup_policy
 from followups.selectors import visible_followups
 from followups.services import (
-    FollowUpConflict,
     add_followup_note,
     cancel_followup,
     complete_followup,
-    is_lead,
     reassign_followup,
     start_followup,
     take_followup,
@@ -49,7 +50,6 @@ from surveys.selectors import (
 )
 
 from .filters import FollowUpTaskFilter
-from .pagination import FollowUpCursorPagination
 from .serializers import (
     FIELD_ERRORS_SCHEMA,
     ErrorSerializer,
@@ -60,8 +60,6 @@ from .serializers import (
     NpsMetricsSerializer,
 )
 
-WORK_PERMISSION = "followups.change_followuptask"
-NOTE_PERMISSION = "followups.add_followupnote"
 METRICS_PERMISSION = "surveys.view_surveyresponse"
 
 
@@ -74,48 +72,86 @@ THROTTLED = _error("Too many requests; retry after the number of seconds in Retr
 FIELD_ERRORS = OpenApiResponse(FIELD_ERRORS_SCHEMA, description="Invalid input; the body names each field.")
 
 
-class FollowUpConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The follow-up changed meanwhile."
-    default_code = "conflict"
+class FollowUpPermission(PolicyPermission):
+    """followups.policy for the API: account managers and leads get in (Sales: 403).
 
-
-@contextmanager
-def _service_refusals() -> Iterator[None]:
-    """Turn the services' refusals into API errors that keep the services' own words."""
-    try:
-        yield
-    except PermissionDenied as refusal:
-        # DRF would answer a Django PermissionDenied with its generic text; the service says why.
-        raise exceptions.PermissionDenied(str(refusal) or None) from refusal
-    except FollowUpConflict as conflict:
-        raise FollowUpConflictError(str(conflict)) from conflict
-    except ValueError as invalid:  # the services' word for bad input (an empty note, an unknown outcome)
-        raise exceptions.ValidationError({"non_field_errors": [str(invalid)]}) from invalid
-
-
-class CanWorkOnFollowUps(permissions.BasePermission):
-    """Account managers, follow-up leads and superusers; Sales may not (403).
-
-    For reading one follow-up: a lead, its assignee, or anyone allowed in while it is in the shared
-    queue. Changes are left to the services, which apply the same rule and say why they refuse.
+    Reading one follow-up needs policy.can_view, changing it can_change, each refusal saying why.
+    Taking is let through to the service: whether the task is still in the shared queue is decided
+    by its conditional UPDATE, and one taken a moment ago by someone else is a conflict (409).
     """
 
     message = (
         "You need the permission 'followups | follow-up | Can change follow-up' (account managers, leads)."
     )
 
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(WORK_PERMISSION))
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if getattr(view, "action", None) == "take":
+            return True
+        if request.method in permissions.SAFE_METHODS:
+            if followup_policy.can_view(request.user, obj):
+                return True
+            self.message = followup_policy.view_refusal(request.user, obj)
+            return False
+        return super().has_object_permission(request, view, obj)
 
-    def has_object_permission(self, request: Request, view: APIView, obj: FollowUpTask) -> bool:
-        if request.method not in permissions.SAFE_METHODS:
-            return True
-        if is_lead(request.user) or obj.assigned_to_id in (None, request.user.pk):
-            return True
-        self.message = "This follow-up belongs to another account manager."
-        return False
+
+def _signed_in(request: Request) -> User:
+    """The request's user, which the permission class has already required to be signed in."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated
+    return user
+
+
+# The listing's name in its cursors: a cursor made for another listing is refused.
+LISTING = "followups:due_at,id"
+
+
+class _DueSegment(Segment):
+    def values_of(self, row: Model) -> tuple[Any, ...]:
+        due_at, pk = super().values_of(row)
+        return (_utc_iso(due_at), pk)
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+class FollowUpPagination(KeysetPagination):
+    """core's keyset pages over (due_at, id): follow-ups sharing a due time page exactly, by id.
+
+    Due times are whole hours on business days, so hundreds of follow-ups share one. The due time
+    travels in the cursor as an ISO 8601 string in UTC: core's cursor encodes its values as JSON,
+    which has no datetime. (Once core.pagination encodes datetimes itself, _DueSegment and this
+    decode_cursor shrink to the overflow check.)
+    """
+
+    def decode_cursor(self, request: Request, listing: str, segments: Sequence[Segment]) -> Cursor | None:
+        cursor = super().decode_cursor(request, listing, segments)
+        if cursor is None:
+            return None
+        due_at, pk = cursor.values
+        try:
+            # In UTC here, as the database compares it: a hand-made time at the calendar's edge
+            # overflows now, as a 400, instead of in the database adapter, as a 500.
+            due = _utc_iso(due_at) if due_at.tzinfo is not None else None
+        except OverflowError:
+            due = None
+        if due is None:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["Invalid cursor: use the next/previous links as given."]}
+            )
+        return replace(cursor, values=(due, pk))
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                # core's text mentions the sales API's CSV export, which this list does not have.
+                parameter["description"] = (
+                    f"Rows per page: default {self.page_size}, larger values are capped at {self.max_page_size}."
+                )
+        return parameters
 
 
 _LIST_RELATIONS = ("customer", "contact", "response", "assigned_to")
@@ -146,8 +182,8 @@ _CHANGE_ERRORS = {
     list=extend_schema(
         operation_id="followups_list",
         summary="List follow-ups",
-        description="A lead sees every follow-up; an account manager their own and the shared queue. "
-        "Ordered by due time (overdue first), then id; paged by cursor.",
+        description="A lead sees every follow-up; an account manager their own, those of the customers "
+        "they manage and the shared queue. Ordered by due time (overdue first), then id; paged by cursor.",
         responses={
             200: FollowUpTaskSerializer(many=True),
             400: FIELD_ERRORS,
@@ -165,9 +201,10 @@ _CHANGE_ERRORS = {
 class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The account managers' follow-ups: list, read, change (PATCH) and take from the shared queue."""
 
-    permission_classes = [CanWorkOnFollowUps]
+    permission_classes = [FollowUpPermission]
+    policy = followup_policy
     filterset_class = FollowUpTaskFilter
-    pagination_class = FollowUpCursorPagination
+    pagination_class = FollowUpPagination
     # No PUT: a follow-up is never replaced whole, only moved by the services.
     http_method_names = ["get", "patch", "post", "head", "options"]
     # Any id reaches the view, so one that is not a number answers a JSON 404 like a missing one
@@ -178,17 +215,24 @@ class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return FollowUpTaskSerializer if self.action == "list" else FollowUpTaskDetailSerializer
 
     def get_queryset(self) -> QuerySet[FollowUpTask]:
-        if self.action == "list":
-            return visible_followups(self.request.user).select_related(*_LIST_RELATIONS)
-        if self.action == "retrieve":
-            return _detail_queryset()
-        # A change loads the bare row; the answer is read afresh once the service is done.
-        return FollowUpTask.objects.all()
+        return visible_followups(self.request.user).select_related(*_LIST_RELATIONS)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        tasks = self.filter_queryset(self.get_queryset())
+        paginator = cast(FollowUpPagination, self.paginator)
+        page = paginator.paginate_segments(
+            request, [_DueSegment(tasks, keys=("due_at", "id"))], listing=LISTING
+        )
+        rows = [task for _, task in page.rows]
+        return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def get_object(self) -> FollowUpTask:
-        # Looked up among all follow-ups and unfiltered by the list's query parameters, so another
-        # manager's follow-up answers 403 (the permission says why), not a puzzling 404.
-        task = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        # Looked up among all follow-ups, not only the visible ones, and unfiltered by the list's
+        # query parameters: another manager's follow-up answers 403 (the policy says why, as the
+        # admin's page does), not a puzzling 404. A change loads the bare row; the answer is read
+        # afresh once the service is done.
+        rows = _detail_queryset() if self.action == "retrieve" else FollowUpTask.objects.all()
+        task = get_object_or_404(rows, pk=self.kwargs["pk"])
         self.check_object_permissions(self.request, task)
         return task
 
@@ -209,25 +253,23 @@ class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         change = FollowUpTaskUpdateSerializer(data=request.data)
         change.is_valid(raise_exception=True)
         data = change.validated_data
-        user = request.user
+        user = _signed_in(request)
         new_status, note = data.get("status"), data.get("note", "")
-        # Checked before anything changes, so a refused note cannot follow a status move that stuck.
-        # A note is the admin's "Add note" button, with its own permission; the notes that complete
-        # and cancel write are part of those acts.
-        if note and new_status not in (Status.DONE, Status.CANCELLED) and not user.has_perm(NOTE_PERMISSION):
-            raise exceptions.PermissionDenied("You may not add notes to follow-ups.")
-        with _service_refusals():
-            if "assigned_to" in data:
-                reassign_followup(task=task, user=user, to=data["assigned_to"])
-            elif new_status == Status.DONE:
-                complete_followup(task=task, user=user, outcome=data["outcome"], note=note)
-            elif new_status == Status.CANCELLED:
-                cancel_followup(task=task, user=user, reason=note)
-            else:
-                if new_status == Status.IN_PROGRESS:
-                    start_followup(task=task, user=user)
-                if note:
-                    add_followup_note(task=task, user=user, text=note)
+        if "assigned_to" in data:
+            reassign_followup(task=task, user=user, to=data["assigned_to"])
+        elif new_status == Status.DONE:
+            complete_followup(task=task, user=user, outcome=data["outcome"], note=note)
+        elif new_status == Status.CANCELLED:
+            cancel_followup(task=task, user=user, reason=note)
+        else:
+            if note:
+                # Asked before anything changes, so a refused note cannot follow a status move that
+                # stuck. (The notes that complete and cancel write are part of those acts.)
+                followup_policy.require_note(user, task)
+            if new_status == Status.IN_PROGRESS:
+                start_followup(task=task, user=user)
+            if note:
+                add_followup_note(task=task, user=user, text=note)
         return self._detail(task)
 
     @extend_schema(
@@ -246,8 +288,7 @@ class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["post"])
     def take(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
-        with _service_refusals():
-            take_followup(task=task, user=request.user)
+        take_followup(task=task, user=_signed_in(request))
         return self._detail(task)
 
 

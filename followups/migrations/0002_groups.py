@@ -1,7 +1,7 @@
 """The three roles of the follow-up work, as auth groups with the permissions each role needs.
 
-Data only: the group names are what followups.services (LEADS_GROUP) and followups.selectors look up,
-so renaming one here means renaming it there.
+Data only: the group names are what followups.roles names for the services and selectors, so
+renaming one here means renaming it there.
 """
 
 from django.contrib.auth.management import create_permissions

@@ -1,8 +1,9 @@
 """State changes of the followups app. Import from here."""
 
+from followups.roles import LEADS_GROUP
+
 from .calendar import add_business_days, due_at, is_business_day
 from .creation import (
-    LEADS_GROUP,
     create_followup_for_response,
     notify_followup_created,
     reconcile_missing_followups,
@@ -11,29 +12,26 @@ from .creation import (
 from .workflow import (
     FollowUpConflict,
     add_followup_note,
-    can_work_on,
     cancel_followup,
     complete_followup,
     escalate_overdue_followups,
-    is_lead,
     reassign_followup,
     start_followup,
     take_followup,
 )
 
 __all__ = [
+    # Re-exported for callers that imported it from here before it moved to followups.roles.
     "LEADS_GROUP",
     "FollowUpConflict",
     "add_business_days",
     "add_followup_note",
-    "can_work_on",
     "cancel_followup",
     "complete_followup",
     "create_followup_for_response",
     "due_at",
     "escalate_overdue_followups",
     "is_business_day",
-    "is_lead",
     "notify_followup_created",
     "reassign_followup",
     "reconcile_missing_followups",

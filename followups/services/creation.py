@@ -17,14 +17,13 @@ from django.utils import timezone
 from core.tasks import enqueue_on_commit
 from customers.models import Tier
 from followups.models import PRIORITY_BY_TIER, FollowUpPolicy, FollowUpTask
+from followups.roles import LEADS_GROUP
 from surveys.models import Category, SurveyResponse
 from surveys.services import suppress_surveys
 
 from .calendar import due_at
 
 logger = logging.getLogger(__name__)
-
-LEADS_GROUP = "Follow-up leads"
 
 
 def suppression_reason(task_id: int) -> str:

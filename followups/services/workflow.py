@@ -1,7 +1,9 @@
 """Working a follow-up: take, start, note, complete, cancel, reassign, and escalation when overdue.
 
-Every transition is a conditional UPDATE whose row count says whether it happened, so two people (or
-two browser tabs) acting on one task at once cannot both succeed.
+Who may do which of these is followups.policy's to say; each service asks it first and raises its
+refusal as core.errors.Forbidden. Every transition is then a conditional UPDATE whose row count says
+whether it happened, so two people (or two browser tabs) acting on one task at once cannot both
+succeed, and a task reassigned since it was loaded is not changed by its former assignee.
 """
 
 from __future__ import annotations
@@ -9,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
@@ -18,59 +18,41 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.errors import BadInput, Conflict
 from core.tasks import enqueue_on_commit
+from core.types import User
 from customers.models import Contact
 from followups.models import ACTIVE_STATUSES, FollowUpNote, FollowUpTask, Outcome, Status
+from followups.policy import followup_policy
+from followups.roles import LEADS_GROUP
 from surveys.models import SurveyKind, Trigger
 from surveys.services import invite_contacts, lift_survey_suppression
 
-from .creation import LEADS_GROUP, suppression_reason
-
-REASSIGN_PERMISSION = "followups.reassign_followuptask"
+from .creation import suppression_reason
 
 
-class FollowUpConflict(Exception):
-    """The task changed under the user (taken, completed or cancelled meanwhile)."""
+class FollowUpConflict(Conflict):
+    """The task changed under the user (taken, completed, cancelled or reassigned meanwhile)."""
 
 
-def is_lead(user: AbstractBaseUser) -> bool:
-    return user.is_superuser or user.has_perm(REASSIGN_PERMISSION)
-
-
-def can_work_on(user: AbstractBaseUser, task: FollowUpTask) -> bool:
-    """Whether the user may change the task: its assignee, or a lead."""
-    return is_lead(user) or (task.assigned_to_id is not None and task.assigned_to_id == user.pk)
-
-
-def _require(user: AbstractBaseUser, task: FollowUpTask) -> None:
-    if not can_work_on(user, task):
-        if task.assigned_to_id is None:
-            raise PermissionDenied("Take the task from the shared queue before working on it.")
-        raise PermissionDenied(
-            "This follow-up belongs to another account manager; ask a lead to reassign it."
-        )
-
-
-def _transition(
-    task: FollowUpTask, *, user: AbstractBaseUser, allowed_from: tuple[str, ...], **changes: object
-) -> None:
-    rows = FollowUpTask.objects.filter(pk=task.pk, status__in=allowed_from)
-    if not is_lead(user):
-        # Re-checked in the UPDATE itself: a lead may have reassigned the task since it was loaded.
-        rows = rows.filter(assigned_to=user)
-    updated = rows.update(**changes)
+def _transition(task: FollowUpTask, *, user: User, allowed_from: tuple[str, ...], **changes: object) -> None:
+    candidates = FollowUpTask.objects.filter(pk=task.pk, status__in=allowed_from)
+    # The policy's rule again, inside the UPDATE itself: a lead may have reassigned the task since it
+    # was loaded and checked, and the former assignee must then change nothing.
+    updated = followup_policy.changeable(user, candidates).update(**changes)
     if updated != 1:
         current = FollowUpTask.objects.filter(pk=task.pk).values_list("status", flat=True).first()
+        if current in allowed_from:
+            raise FollowUpConflict("The follow-up was reassigned meanwhile.")
         raise FollowUpConflict(
             f"The follow-up is {Status(current).label.lower() if current else 'gone'} now."
         )
     task.refresh_from_db()
 
 
-def take_followup(*, task: FollowUpTask, user: AbstractBaseUser) -> None:
+def take_followup(*, task: FollowUpTask, user: User) -> None:
     """Move a task from the shared queue to the user."""
-    if not user.has_perm("followups.change_followuptask"):
-        raise PermissionDenied("Only account managers can take follow-ups.")
+    followup_policy.require_take(user, task)
     updated = FollowUpTask.objects.filter(
         pk=task.pk, assigned_to__isnull=True, status__in=ACTIVE_STATUSES
     ).update(assigned_to=user)
@@ -79,9 +61,9 @@ def take_followup(*, task: FollowUpTask, user: AbstractBaseUser) -> None:
     task.refresh_from_db()
 
 
-def start_followup(*, task: FollowUpTask, user: AbstractBaseUser) -> None:
+def start_followup(*, task: FollowUpTask, user: User) -> None:
     """Mark that the account manager has reached out; records the first contact."""
-    _require(user, task)
+    followup_policy.require_change(user, task)
     _transition(
         task,
         user=user,
@@ -91,20 +73,20 @@ def start_followup(*, task: FollowUpTask, user: AbstractBaseUser) -> None:
     )
 
 
-def add_followup_note(*, task: FollowUpTask, user: AbstractBaseUser, text: str) -> FollowUpNote:
+def add_followup_note(*, task: FollowUpTask, user: User, text: str) -> FollowUpNote:
     """Add a note to the task's log."""
-    _require(user, task)
+    followup_policy.require_note(user, task)
     text = text.strip()
     if not text:
-        raise ValueError("A note needs some text.")
+        raise BadInput("A note needs some text.")
     return FollowUpNote.objects.create(task=task, author=user, text=text)
 
 
-def complete_followup(*, task: FollowUpTask, user: AbstractBaseUser, outcome: str, note: str = "") -> None:
+def complete_followup(*, task: FollowUpTask, user: User, outcome: str, note: str = "") -> None:
     """Close the task with an outcome, lift the survey hold and ask the contact how it went (CSAT)."""
-    _require(user, task)
+    followup_policy.require_change(user, task)
     if outcome not in Outcome.values:
-        raise ValueError(f"Unknown outcome {outcome!r}.")
+        raise BadInput(f"Unknown outcome {outcome!r}.")
     now = timezone.now()
     with transaction.atomic():
         _transition(
@@ -132,11 +114,11 @@ def complete_followup(*, task: FollowUpTask, user: AbstractBaseUser, outcome: st
             )
 
 
-def cancel_followup(*, task: FollowUpTask, user: AbstractBaseUser, reason: str) -> None:
+def cancel_followup(*, task: FollowUpTask, user: User, reason: str) -> None:
     """Close the task without an outcome (e.g. a duplicate complaint), with the reason as a note."""
-    _require(user, task)
+    followup_policy.require_change(user, task)
     if not reason.strip():
-        raise ValueError("Say why the follow-up is cancelled.")
+        raise BadInput("Say why the follow-up is cancelled.")
     with transaction.atomic():
         _transition(
             task,
@@ -149,10 +131,9 @@ def cancel_followup(*, task: FollowUpTask, user: AbstractBaseUser, reason: str) 
         lift_survey_suppression(customer_id=task.customer_id, reason=suppression_reason(task.pk))
 
 
-def reassign_followup(*, task: FollowUpTask, user: AbstractBaseUser, to: AbstractBaseUser | None) -> None:
+def reassign_followup(*, task: FollowUpTask, user: User, to: User | None) -> None:
     """Give the task to another account manager, or back to the shared queue (leads only)."""
-    if not is_lead(user):
-        raise PermissionDenied("Only follow-up leads can reassign follow-ups.")
+    followup_policy.require_reassign(user)
     with transaction.atomic():
         # The new owner hears about it the way the first one did.
         _transition(task, user=user, allowed_from=ACTIVE_STATUSES, assigned_to=to, notified_at=None)

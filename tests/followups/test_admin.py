@@ -219,6 +219,8 @@ def test_an_account_manager_cannot_work_on_another_managers_task(client, kari, o
     response = post(logged_in(client, kari), task, action, **data)
 
     assert response.status_code == 302
+    # Back to the queue: the follow-up page itself is not Kari's to open.
+    assert response["Location"] == QUEUE_URL
     assert any("another account manager" in text for text in message_texts(response))
     unchanged = fresh(task)
     assert (unchanged.status, unchanged.assigned_to, unchanged.first_contact_at) == (Status.OPEN, ola, None)
@@ -243,8 +245,21 @@ def test_an_account_manager_cannot_reassign(client, kari, ola):
     assert fresh(task).assigned_to == kari
 
 
-def test_another_managers_task_opens_read_only_without_buttons(client, kari, ola):
-    task = task_for(ola)
+def test_another_managers_task_does_not_open_for_an_account_manager(client, kari, ola):
+    task = task_for(ola, response__comment="Leveransen kom en uke for sent.")
+    FollowUpNote.objects.create(task=task, author=ola, text="Privat: kunden vurderer å bytte.")
+
+    response = logged_in(client, kari).get(change_url(task), secure=True)
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Privat" not in page
+    assert "Leveransen kom" not in page
+
+
+def test_another_managers_task_of_my_customer_opens_read_only_without_buttons(client, kari, ola):
+    # A lead handed a follow-up of Kari's customer to Ola: Kari sees it, Ola works it.
+    task = task_for(ola, response__contact__customer=CustomerFactory(account_manager=kari))
 
     response = logged_in(client, kari).get(change_url(task), secure=True)
 
@@ -252,7 +267,15 @@ def test_another_managers_task_opens_read_only_without_buttons(client, kari, ola
     assert response.status_code == 200
     assert response.context["has_change_permission"] is False
     assert action_url(task, "complete") not in page
+    assert action_url(task, "note") not in page
     assert "only they or a follow-up lead can change it" in page
+
+
+def test_the_queue_lists_another_managers_task_of_my_customer(client, kari, ola):
+    mine_by_customer = task_for(ola, response__contact__customer=CustomerFactory(account_manager=kari))
+    task_for(ola)
+
+    assert listed(logged_in(client, kari), "?queue=all") == [mine_by_customer]
 
 
 def test_a_shared_task_must_be_taken_before_it_is_started(client, kari):
@@ -466,18 +489,18 @@ def test_return_to_the_shared_queue_is_a_lead_only_bulk_action(client, kari, lea
 # --- sales
 
 
-def test_sales_can_view_the_queue_and_a_task_but_not_change_it(client, seller, kari):
+def test_sales_see_no_follow_ups_in_the_admin_and_change_none(client, seller, kari):
     task = task_for(None)
     logged_in(client, seller)
 
     queue = client.get(f"{QUEUE_URL}?queue=all", secure=True)
     page = client.get(change_url(task), secure=True)
+    index = client.get(reverse("admin:index"), secure=True)
     take = post(client, task, "take")
     start = post(client, task, "start")
 
-    assert queue.status_code == 200
-    assert page.status_code == 200
-    assert action_url(task, "take") not in page.content.decode()
+    assert (queue.status_code, page.status_code) == (403, 403)
+    assert QUEUE_URL not in index.content.decode()
     assert (take.status_code, start.status_code) == (403, 403)
     assert fresh(task).assigned_to is None
 

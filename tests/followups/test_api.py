@@ -1,3 +1,5 @@
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -152,6 +154,24 @@ def test_an_account_manager_may_not_read_another_managers_followup(kari, ola):
 
     assert response.status_code == 403
     assert response.json() == {"detail": "This follow-up belongs to another account manager."}
+
+
+def test_an_account_manager_reads_but_may_not_work_a_followup_of_their_customer_given_to_a_colleague(
+    kari, ola
+):
+    task = FollowUpTaskFactory(
+        assigned_to=ola, response__contact__customer=CustomerFactory(account_manager=kari)
+    )
+
+    listed = get(kari, LIST)
+    read = get(kari, detail_url(task))
+    refused = patch(kari, task, {"status": "in_progress"})
+
+    assert task.pk in ids(listed)
+    assert read.status_code == 200
+    assert refused.status_code == 403
+    assert "another account manager" in refused.json()["detail"]
+    assert fresh(task).status == Status.OPEN
 
 
 def test_an_account_manager_may_not_change_another_managers_followup(kari, ola):
@@ -459,6 +479,41 @@ def test_a_page_size_over_the_cap_is_cut_to_the_cap(lead):
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
+
+
+def test_a_cursor_past_the_last_followup_answers_an_empty_page_with_a_working_previous_link(lead):
+    # The empty page's previous link re-encodes the cursor it was given (a due time in it).
+    FollowUpTaskFactory()
+    second = FollowUpTaskFactory()
+    page = get(lead, LIST, page_size=1).json()
+    second.delete()
+
+    past = client_for(lead).get(page["next"], secure=True)
+    back = client_for(lead).get(past.json()["previous"], secure=True)
+
+    assert (past.status_code, past.json()["results"], past.json()["next"]) == (200, [], None)
+    assert back.status_code == 200
+
+
+def _cursor(values: list[object]) -> str:
+    raw = json.dumps(["followups:due_at,id", 0, values, False]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["0001-01-01T00:30:00+01:00", 1],  # before year 1 in UTC
+        ["2026-05-04T14:00:00", 1],  # no time zone
+        ["tomorrow", 1],
+        ["2026-05-04T14:00:00+00:00", "x"],
+    ],
+)
+def test_a_hand_made_cursor_is_answered_400(lead, values):
+    response = get(lead, LIST, cursor=_cursor(values))
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"cursor"}
 
 
 def test_a_tampered_cursor_is_answered_400(lead):

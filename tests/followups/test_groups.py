@@ -1,4 +1,4 @@
-"""The roles of the follow-up work, created by migration followups.0002_groups."""
+"""The roles of the follow-up work, created by migration followups.0002_groups and adjusted since."""
 
 from importlib import import_module
 from types import SimpleNamespace
@@ -50,23 +50,25 @@ def test_account_managers_have_exactly_the_listed_permissions():
     assert permissions_of("Account managers") == ACCOUNT_MANAGER_PERMISSIONS
 
 
-def test_leads_have_what_account_managers_have_plus_reassign_policy_and_dispatches():
+def test_leads_have_what_account_managers_have_plus_reassign_policy_dispatches_and_every_account():
+    # change_every_account: migration 0005, for customers.policy (leads change every customer's records).
     assert permissions_of("Follow-up leads") == ACCOUNT_MANAGER_PERMISSIONS | {
         "followups.reassign_followuptask",
         "followups.view_followuppolicy",
         "followups.change_followuppolicy",
         "surveys.view_surveydispatch",
+        "customers.change_every_account",
     }
 
 
-def test_sales_can_only_view():
+def test_sales_can_only_view_and_not_follow_ups():
+    # Migration 0006 took followups.view_followuptask back: Sales see no follow-up (followups.policy).
     assert permissions_of("Sales") == {
         "customers.view_customer",
         "customers.view_contact",
         "customers.view_product",
         "customers.view_revenueline",
         "surveys.view_surveyresponse",
-        "followups.view_followuptask",
     }
 
 

@@ -3,9 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from core.errors import BadInput, Conflict, Forbidden
 from followups.models import FollowUpNote, FollowUpTask, Outcome, Status
 from followups.services import (
     FollowUpConflict,
@@ -34,6 +34,14 @@ def lead(db):
     return user
 
 
+@pytest.fixture
+def account_manager(account_manager):
+    # conftest's user, in the group that makes one an account manager: the policy asks for the
+    # group's permissions, not only for being the assignee.
+    account_manager.groups.add(Group.objects.get(name="Account managers"))
+    return account_manager
+
+
 def manager(**fields):
     user = UserFactory(**fields)
     user.groups.add(Group.objects.get(name="Account managers"))
@@ -58,14 +66,16 @@ def test_a_shared_task_taken_by_someone_else_cannot_be_taken_again():
     stale_copy = FollowUpTask.objects.get(pk=task.pk)
     take_followup(task=task, user=manager())
 
-    with pytest.raises(FollowUpConflict, match="Someone else took"):
+    with pytest.raises(FollowUpConflict, match="Someone else took") as raised:
         take_followup(task=stale_copy, user=manager())
+
+    assert isinstance(raised.value, Conflict)
 
 
 def test_a_user_without_follow_up_rights_cannot_take_a_task():
     task = open_task()
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden, match="Only account managers"):
         take_followup(task=task, user=UserFactory())
 
     assert FollowUpTask.objects.get(pk=task.pk).assigned_to is None
@@ -76,7 +86,7 @@ def test_the_old_assignee_cannot_complete_a_task_a_lead_reassigned_meanwhile(acc
     loaded_before_the_reassignment = FollowUpTask.objects.get(pk=task.pk)
     reassign_followup(task=task, user=lead, to=UserFactory())
 
-    with pytest.raises(FollowUpConflict):
+    with pytest.raises(FollowUpConflict, match="reassigned meanwhile"):
         complete_followup(
             task=loaded_before_the_reassignment, user=account_manager, outcome=Outcome.RECOVERED
         )
@@ -113,19 +123,29 @@ def test_starting_records_the_first_contact_once(account_manager):
 def test_an_account_manager_cannot_work_on_another_managers_task(account_manager):
     task = open_task(UserFactory())
 
-    with pytest.raises(PermissionDenied, match="another account manager"):
+    with pytest.raises(Forbidden, match="another account manager"):
         start_followup(task=task, user=account_manager)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         add_followup_note(task=task, user=account_manager, text="Ringte")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         complete_followup(task=task, user=account_manager, outcome=Outcome.RECOVERED)
 
     assert FollowUpTask.objects.get(pk=task.pk).status == Status.OPEN
 
 
 def test_a_shared_task_must_be_taken_before_it_is_worked_on(account_manager):
-    with pytest.raises(PermissionDenied, match="Take the task"):
+    with pytest.raises(Forbidden, match="Take the task"):
         start_followup(task=open_task(), user=account_manager)
+
+
+def test_an_assignee_without_the_account_managers_permissions_cannot_work_the_task():
+    outsider = UserFactory()
+    task = open_task(outsider)
+
+    with pytest.raises(Forbidden, match="Only account managers and follow-up leads"):
+        start_followup(task=task, user=outsider)
+
+    assert FollowUpTask.objects.get(pk=task.pk).status == Status.OPEN
 
 
 def test_notes_keep_author_and_text(account_manager):
@@ -135,6 +155,24 @@ def test_notes_keep_author_and_text(account_manager):
 
     note = FollowUpNote.objects.get(task=task)
     assert (note.author, note.text) == (account_manager, "Lovet ny leveransedato.")
+
+
+def test_an_empty_note_is_bad_input_and_adds_nothing(account_manager):
+    task = open_task(account_manager)
+
+    with pytest.raises(BadInput, match="needs some text"):
+        add_followup_note(task=task, user=account_manager, text="   ")
+
+    assert not FollowUpNote.objects.filter(task=task).exists()
+
+
+def test_an_unknown_outcome_is_bad_input_and_closes_nothing(account_manager):
+    task = open_task(account_manager)
+
+    with pytest.raises(BadInput, match="Unknown outcome"):
+        complete_followup(task=task, user=account_manager, outcome="happy")
+
+    assert FollowUpTask.objects.get(pk=task.pk).status == Status.OPEN
 
 
 def test_completing_records_outcome_times_lifts_the_hold_and_asks_for_csat(account_manager):
@@ -175,7 +213,7 @@ def test_a_completed_task_cannot_be_completed_again(account_manager):
 def test_cancelling_needs_a_reason_and_lifts_the_hold(account_manager):
     task = open_task(account_manager)
 
-    with pytest.raises(ValueError, match="why"):
+    with pytest.raises(BadInput, match="why"):
         cancel_followup(task=task, user=account_manager, reason=" ")
     cancel_followup(task=task, user=account_manager, reason="Duplicate of #12")
 
@@ -188,7 +226,7 @@ def test_only_leads_reassign(account_manager, lead):
     task = open_task(account_manager)
     other = UserFactory()
 
-    with pytest.raises(PermissionDenied, match="Only follow-up leads"):
+    with pytest.raises(Forbidden, match="Only follow-up leads"):
         reassign_followup(task=task, user=account_manager, to=other)
     reassign_followup(task=task, user=lead, to=other)
 
