@@ -37,6 +37,12 @@ serve: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Screenshots for the docs (docs/screenshots/*.png), taken by the browser journeys in Chromium against the
+## production-style server. Needs DATABASE_URL (PostgreSQL), REDIS_URL and /usr/bin/chromium, as CI has.
+.PHONY: screenshots
+screenshots: $(INSTALLED)
+	TILFREDS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -p no:cacheprovider tests/browser/test_journeys.py $(PYTEST_ARGS)
+
 ## Lint, format check, types (mypy with django-stubs) and the layer contract, as CI runs them.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
