@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import IntegrityError
 from django.utils import timezone
 
+from core.errors import Conflict
 from customers.models import Customer, RecalculationRun, RunStatus, Tier, TierChange, TierPolicy
 from customers.services import (
     RecalculationAbandoned,
@@ -26,7 +28,7 @@ def recalculate(**kwargs) -> RecalculationRun:
 
 
 def customer_with_revenue(revenue: str, cost: str = "0", *, on: date = date(2026, 6, 1)) -> Customer:
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     RevenueLineFactory(customer=customer, date=on, revenue=Decimal(revenue), cost=Decimal(cost))
     return customer
 
@@ -369,6 +371,50 @@ def test_a_run_without_heartbeat_for_too_long_is_presumed_dead_and_replaced(sett
     assert "presumed dead" in dead.error
     assert run.status == RunStatus.SUCCEEDED
     assert fresh(customer).tier == Tier.A
+
+
+def test_the_run_lock_is_taken_on_a_retry_when_its_holder_finished_between_insert_and_read(monkeypatch):
+    customer = customer_with_revenue("900000")
+    create = RecalculationRun.objects.create
+    attempts: list[dict[str, object]] = []
+
+    def collide_once(**fields: object) -> RecalculationRun:
+        # What the database answers when another run held the lock at the insert and is gone by the
+        # read that follows: a unique violation, then no running run to blame.
+        attempts.append(fields)
+        if len(attempts) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint recalculation_one_running")
+        return create(**fields)
+
+    monkeypatch.setattr(RecalculationRun.objects, "create", collide_once)
+
+    run = recalculate()
+
+    assert len(attempts) == 2
+    assert run.status == RunStatus.SUCCEEDED
+    assert fresh(customer).tier == Tier.A
+
+
+def test_taking_the_run_lock_gives_up_after_three_collisions_with_no_run_to_blame(monkeypatch):
+    customer = customer_with_revenue("900000")
+
+    def always_collide(**fields: object) -> RecalculationRun:
+        raise IntegrityError("duplicate key value violates unique constraint recalculation_one_running")
+
+    monkeypatch.setattr(RecalculationRun.objects, "create", always_collide)
+
+    with pytest.raises(RuntimeError, match="3 attempts"):
+        recalculate()
+
+    assert not RecalculationRun.objects.exists()
+    assert fresh(customer).tier == Tier.C
+
+
+def test_a_running_recalculation_is_a_conflict_for_the_error_mappers():
+    RecalculationRun.objects.create(as_of=AS_OF, status=RunStatus.RUNNING)
+
+    with pytest.raises(Conflict, match="has been running since"):
+        recalculate()
 
 
 def test_a_run_declared_dead_by_another_process_stops_and_rolls_back_its_chunk():

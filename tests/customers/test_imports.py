@@ -4,6 +4,7 @@ import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.errors import BadInput
 from customers.models import (
     Channel,
     Customer,
@@ -63,7 +65,7 @@ def run_command(name: str, *args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def rejected_errors(text: str, kind: ImportKind = ImportKind.REVENUE, **kwargs: object) -> list[str]:
+def rejected_errors(text: str, kind: ImportKind = ImportKind.REVENUE, **kwargs: Any) -> list[str]:
     """Import `text` expecting a refusal; return its errors as 'line N: field: message'."""
     with pytest.raises(ImportRejected) as caught:
         import_data_file(kind=kind, stream=stream(text), file_name="file.csv", **kwargs)
@@ -72,12 +74,12 @@ def rejected_errors(text: str, kind: ImportKind = ImportKind.REVENUE, **kwargs: 
 
 @pytest.fixture
 def customer() -> Customer:
-    return CustomerFactory(external_id="K1")
+    return CustomerFactory.create(external_id="K1")
 
 
 @pytest.fixture
 def product() -> Product:
-    return ProductFactory(sku="P-1")
+    return ProductFactory.create(sku="P-1")
 
 
 # --- Formats -------------------------------------------------------------------------------------
@@ -167,6 +169,21 @@ def test_missing_required_column_is_named_and_nothing_is_imported(customer, prod
 
     assert not RevenueLine.objects.exists()
     assert not DataImport.objects.exists()
+
+
+def test_an_unknown_kind_of_import_is_bad_input_naming_the_kind(customer, product):
+    text = f"{REVENUE_HEADER}\nK1,2026-01-05,P-1,1,10,5\n"
+
+    with pytest.raises(BadInput, match="Unknown import kind 'orders'") as caught:
+        import_data_file(kind="orders", stream=stream(text), file_name="x.csv")
+
+    assert caught.value.field == "kind"
+    assert not DataImport.objects.exists()
+
+
+def test_a_file_the_importer_refuses_is_bad_input_for_the_error_mappers():
+    with pytest.raises(BadInput, match="empty"):
+        import_data_file(kind=ImportKind.CUSTOMERS, stream=stream(""), file_name="x.csv")
 
 
 def test_empty_file_is_refused():

@@ -8,10 +8,11 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from customers.models import Customer, RecalculationRun, RunStatus, Tier
-from customers.services import RecalculationAlreadyRunning, recalculate_customer_economics
+from core.errors import BadInput
+from customers.models import Customer, CustomerProduct, ProductAffinity, RecalculationRun, RunStatus, Tier
+from customers.services import RecalculationAlreadyRunning, recalculate_customer_economics, run_nightly
 from customers.tasks import recalculate_tiers
-from tests.factories import CustomerFactory, RevenueLineFactory
+from tests.factories import CustomerFactory, ProductFactory, RevenueLineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,49 @@ def test_two_runs_started_at_once_on_separate_connections_only_one_writes():
     assert outcome["first"].status == RunStatus.SUCCEEDED
     assert RecalculationRun.objects.count() == 1
     assert Customer.objects.get().tier == Tier.A
+
+
+def test_run_nightly_runs_economics_relevance_and_potential_as_of_one_date():
+    p, q = ProductFactory(), ProductFactory()
+    for _ in range(3):
+        customer = CustomerFactory()
+        RevenueLineFactory(customer=customer, product=p, date=date(2026, 6, 1), revenue=Decimal(600000))
+        RevenueLineFactory(customer=customer, product=q, date=date(2026, 6, 2), revenue=Decimal(1000))
+
+    result = run_nightly(as_of=date(2026, 11, 23), trigger="test", chunk_size=2)
+
+    assert result.as_of == date(2026, 11, 23)
+    assert (result.relevance.as_of, result.potential.as_of) == (result.as_of, result.as_of)
+    run = RecalculationRun.objects.get()
+    assert (run.pk, run.status, run.trigger, run.chunks) == (
+        result.economics.pk,
+        RunStatus.SUCCEEDED,
+        "test",
+        2,
+    )
+    assert Customer.objects.filter(tier=Tier.A).count() == 3
+    assert CustomerProduct.objects.count() == 6
+    assert ProductAffinity.objects.filter(from_product=p, to_product=q, holders_both=3).exists()
+
+
+def test_run_nightly_writes_nothing_while_another_economics_run_is_running():
+    RecalculationRun.objects.create(as_of=date(2026, 11, 23), status=RunStatus.RUNNING)
+    customer = CustomerFactory()
+    RevenueLineFactory(customer=customer, date=date(2026, 6, 1), revenue=Decimal(600000))
+
+    with pytest.raises(RecalculationAlreadyRunning):
+        run_nightly(as_of=date(2026, 11, 23), trigger="test")
+
+    assert Customer.objects.get().tier == Tier.C
+    assert not CustomerProduct.objects.exists()
+    assert RecalculationRun.objects.count() == 1
+
+
+def test_task_refuses_a_malformed_date_as_bad_input_and_runs_nothing():
+    with pytest.raises(BadInput, match="YYYY-MM-DD"):
+        recalculate_tiers.run(as_of="23.11.2026")
+
+    assert not RecalculationRun.objects.exists()
 
 
 def test_task_reports_none_when_another_run_is_in_progress():

@@ -39,7 +39,7 @@ def affinity(from_product: Product, to_product: Product) -> ProductAffinity:
 
 
 def customer_holding(*products: Product, **fields: Any) -> Customer:
-    customer = CustomerFactory(**fields)
+    customer = CustomerFactory.create(**fields)
     for product in products:
         RevenueLineFactory(customer=customer, product=product, date=IN_WINDOW)
     return customer
@@ -52,7 +52,7 @@ def ten_customers() -> dict[str, Product]:
     P: c1-c6 (6), Q: c1-c4, c7 (5), R: c1, c2, c8-c10 (5), T: c1-c3 (3).
     Held together: P+Q 4, P+T 3, Q+T 3, P+R 2, Q+R 2, R+T 2.
     """
-    p, q, r, t = (ProductFactory(sku=sku) for sku in ("P", "Q", "R", "T"))
+    p, q, r, t = (ProductFactory.create(sku=sku) for sku in ("P", "Q", "R", "T"))
     holdings = {
         1: [p, q, r, t],
         2: [p, q, r, t],
@@ -67,7 +67,7 @@ def ten_customers() -> dict[str, Product]:
     }
     for products in holdings.values():
         customer_holding(*products)
-    RevenueLineFactory(customer=CustomerFactory(), product=p, date=AS_OF - timedelta(days=400))
+    RevenueLineFactory(customer=CustomerFactory.create(), product=p, date=AS_OF - timedelta(days=400))
     return {"P": p, "Q": q, "R": r, "T": t}
 
 
@@ -75,7 +75,7 @@ def ten_customers() -> dict[str, Product]:
 
 
 def test_holding_sums_revenue_and_keeps_the_last_purchase_date():
-    customer, product = CustomerFactory(), ProductFactory()
+    customer, product = CustomerFactory.create(), ProductFactory.create()
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 2, 1), revenue=Decimal("100.10"))
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 9, 5), revenue=Decimal("250.25"))
 
@@ -86,7 +86,7 @@ def test_holding_sums_revenue_and_keeps_the_last_purchase_date():
 
 
 def test_line_exactly_one_calendar_year_before_as_of_is_outside_the_window():
-    customer, product = CustomerFactory(), ProductFactory()
+    customer, product = CustomerFactory.create(), ProductFactory.create()
     RevenueLineFactory(customer=customer, product=product, date=date(2025, 11, 23))
 
     recalculate()
@@ -95,7 +95,7 @@ def test_line_exactly_one_calendar_year_before_as_of_is_outside_the_window():
 
 
 def test_line_one_day_inside_the_window_makes_a_holding():
-    customer, product = CustomerFactory(), ProductFactory()
+    customer, product = CustomerFactory.create(), ProductFactory.create()
     RevenueLineFactory(customer=customer, product=product, date=date(2025, 11, 24))
 
     recalculate()
@@ -104,7 +104,11 @@ def test_line_one_day_inside_the_window_makes_a_holding():
 
 
 def test_line_on_the_as_of_date_counts_and_the_day_after_does_not():
-    on_the_day, day_after, product = CustomerFactory(), CustomerFactory(), ProductFactory()
+    on_the_day, day_after, product = (
+        CustomerFactory.create(),
+        CustomerFactory.create(),
+        ProductFactory.create(),
+    )
     RevenueLineFactory(customer=on_the_day, product=product, date=AS_OF)
     RevenueLineFactory(customer=day_after, product=product, date=AS_OF + timedelta(days=1))
 
@@ -115,7 +119,7 @@ def test_line_on_the_as_of_date_counts_and_the_day_after_does_not():
 
 
 def test_product_fully_credited_in_the_window_is_not_held():
-    customer, product = CustomerFactory(), ProductFactory()
+    customer, product = CustomerFactory.create(), ProductFactory.create()
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 3, 1), revenue=Decimal("100.10"))
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 3, 9), revenue=Decimal("-100.10"))
 
@@ -125,7 +129,7 @@ def test_product_fully_credited_in_the_window_is_not_held():
 
 
 def test_credit_note_does_not_move_the_last_purchase_date():
-    customer, product = CustomerFactory(), ProductFactory()
+    customer, product = CustomerFactory.create(), ProductFactory.create()
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 3, 1), revenue=Decimal(500))
     RevenueLineFactory(customer=customer, product=product, date=date(2026, 4, 1), revenue=Decimal(-100))
 
@@ -136,7 +140,7 @@ def test_credit_note_does_not_move_the_last_purchase_date():
 
 
 def test_holding_that_left_the_window_is_deleted_and_a_changed_one_updated():
-    customer, old, kept = CustomerFactory(), ProductFactory(), ProductFactory()
+    customer, old, kept = CustomerFactory.create(), ProductFactory.create(), ProductFactory.create()
     RevenueLineFactory(customer=customer, product=old, date=date(2026, 1, 10))
     RevenueLineFactory(customer=customer, product=kept, date=date(2026, 2, 10), revenue=Decimal(100))
     RevenueLineFactory(customer=customer, product=kept, date=date(2027, 1, 20), revenue=Decimal(50))
@@ -150,7 +154,7 @@ def test_holding_that_left_the_window_is_deleted_and_a_changed_one_updated():
 
 
 def test_holdings_are_built_chunk_by_chunk_with_the_same_result():
-    product = ProductFactory()
+    product = ProductFactory.create()
     customers = [customer_holding(product) for _ in range(7)]
 
     result = recalculate(chunk_size=3)
@@ -251,8 +255,8 @@ def test_affinities_are_replaced_when_the_holdings_change(ten_customers):
 
 def test_no_holdings_leaves_no_affinities():
     ProductAffinity.objects.create(
-        from_product=ProductFactory(),
-        to_product=ProductFactory(),
+        from_product=ProductFactory.create(),
+        to_product=ProductFactory.create(),
         holders_from=5,
         holders_both=3,
         confidence=Decimal("0.6"),
@@ -286,7 +290,7 @@ def test_lift_reads_as_a_multiplier(lift, text):
 
 
 def test_nightly_task_runs_economics_then_relevance_then_potential():
-    p, q = ProductFactory(), ProductFactory()
+    p, q = ProductFactory.create(), ProductFactory.create()
     big = [customer_holding(p, q, industry="Bygg og anlegg") for _ in range(10)]
     for customer in big:
         RevenueLineFactory(customer=customer, product=p, date=IN_WINDOW, revenue=Decimal(600_000))
@@ -344,7 +348,7 @@ def test_product_page_lists_what_its_customers_also_take(superuser_client, ten_c
 
 
 def test_product_page_says_so_when_nothing_is_taken_together(superuser_client):
-    product = ProductFactory()
+    product = ProductFactory.create()
 
     response = product_page(superuser_client, product)
 
@@ -353,11 +357,11 @@ def test_product_page_says_so_when_nothing_is_taken_together(superuser_client):
 
 def test_product_page_makes_the_same_number_of_queries_for_3_and_30_affinities(superuser_client):
     def product_with_affinities(count: int) -> Product:
-        product = ProductFactory()
+        product = ProductFactory.create()
         for _ in range(count):
             ProductAffinity.objects.create(
                 from_product=product,
-                to_product=ProductFactory(),
+                to_product=ProductFactory.create(),
                 holders_from=10,
                 holders_both=4,
                 confidence=Decimal("0.4"),
