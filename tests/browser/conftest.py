@@ -102,8 +102,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def static_root(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`collectstatic` with the production storage: hashed names and a manifest, as the Dockerfile does."""
+    _require_real_services()
     root = tmp_path_factory.mktemp("static")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity=0"],

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 from customers.models import Contact, Customer, DataImport
 from followups.models import FollowUpNote, FollowUpTask, Outcome, Status
@@ -221,6 +221,38 @@ def test_customer_answers_nps_on_a_phone_in_english(pages: Pages, production_ser
     page.goto(tampered(link))
     expect(page.get_by_role("heading", name="Lenken virker ikke")).to_be_visible()
     expect(page.get_by_text("This link does not work")).to_be_visible()
+
+
+def test_under_no_referrer_chromium_posts_origin_null_and_the_answer_is_refused(pages: Pages):
+    # The bug this suite was written for, reproduced in the browser: serve the page with the old
+    # policy (header and meta tag) and Chromium's post says `Origin: null`, which CSRF refuses.
+    asked = invitation(SurveyKind.NPS, language="nb")
+    page = pages.open(device="phone", locale="nb-NO")
+
+    def old_policy(route: Route) -> None:
+        if route.request.method != "GET":
+            # The post itself goes to the server untouched, with the headers Chromium chose.
+            route.continue_()
+            return
+        served = route.fetch()
+        html = served.text().replace('content="same-origin"', 'content="no-referrer"')
+        route.fulfill(
+            response=served, body=html, headers={**served.headers, "referrer-policy": "no-referrer"}
+        )
+
+    page.route(lambda url: url.endswith("/") and "/s/" in url, old_policy)
+    page.goto(survey_url(asked.pk))
+    origin = answer(
+        page,
+        score=9,
+        comment="",
+        comment_label="Vil du fortelle oss hvorfor? (valgfritt)",
+        send="Send svar",
+    )
+
+    assert origin == "null"
+    expect(page.get_by_role("heading", name="Svaret ble ikke sendt")).to_be_visible()
+    assert not SurveyResponse.objects.filter(invitation=asked).exists()
 
 
 # --- 2. CSAT, CES and unsubscribing
