@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.utils import timezone
 
 from core.errors import BadInput
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 _HASH_CHUNK_BYTES = 1 << 20
 # The text layer reads ahead this much, so the byte count used for progress is at most this far ahead
@@ -110,9 +113,10 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view, view.cast("B") as target:
+            data = self._stream.read(len(target))
+            target[: len(data)] = data
         self.bytes_read += len(data)
         return len(data)
 
