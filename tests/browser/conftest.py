@@ -115,7 +115,8 @@ def static_root(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory)
     return root
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: the server is gone before the rest of the suite (the real-worker tests) runs.
+@pytest.fixture(scope="module")
 def production_server(
     django_db_setup: None,
     django_db_blocker: Any,
