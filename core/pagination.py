@@ -25,6 +25,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -136,8 +137,15 @@ class Cursor:
 
 
 def _json_value(value: Any) -> Any:
-    # Decimals as strings: a float would round 1234567.89 on its way through JSON.
-    return str(value) if isinstance(value, Decimal) else value
+    # Decimals as strings: a float would round 1234567.89 on its way through JSON. Times as ISO 8601
+    # in UTC, which is how the database compares them (and what DateTimeField.to_python reads back).
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _invalid_cursor(
@@ -216,7 +224,13 @@ class KeysetPagination(BasePagination):
             try:
                 python_value = field.to_python(value)
                 field.run_validators(python_value)
-            except DjangoValidationError:
+                if isinstance(python_value, datetime):
+                    if python_value.tzinfo is None:
+                        raise _invalid_cursor()
+                    # A hand-made time at the calendar's edge overflows here, as a 400, rather than
+                    # in the database adapter, as a 500.
+                    python_value.astimezone(UTC)
+            except (DjangoValidationError, OverflowError):
                 raise _invalid_cursor() from None
             cleaned.append(python_value)
         return tuple(cleaned)

@@ -14,7 +14,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from core.admin import ReadOnlyTabularInline
 from followups.models import FollowUpTask
+from followups.policy import followup_policy
 
 from .display import due_badge, local_time, person, score_badge, status_badge
 
@@ -31,33 +33,28 @@ class _LatestFollowUps(BaseInlineFormSet):
         return self._queryset
 
 
-class FollowUpInline(admin.TabularInline):
+class FollowUpInline(ReadOnlyTabularInline):
     """The customer's follow-ups, newest first, read-only; each row links to its follow-up page."""
 
     model = FollowUpTask
     formset = _LatestFollowUps
     fields = readonly_fields = ("opened", "score", "status_display", "due", "assignee", "outcome")
-    extra = 0
     show_change_link = True
     verbose_name_plural = f"follow-ups (the newest {FOLLOWUPS_ON_CUSTOMER_PAGE})"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUpTask]:
+        # Only the follow-ups the user may open (followups.policy): the rows link to their pages.
         # customer: the row's title (str(task)) names it; the rest feed the columns.
-        return (
+        return followup_policy.visible(
+            request.user,
             super()
             .get_queryset(request)
             .select_related("customer", "response", "assigned_to")
-            .order_by("-created_at", "-pk")
+            .order_by("-created_at", "-pk"),
         )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return followup_policy.can_view_any(request.user)
 
     @admin.display(description="opened")
     def opened(self, task: FollowUpTask) -> str:

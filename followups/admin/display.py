@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -108,4 +108,5 @@ def person(user: AbstractBaseUser | None) -> str:
     """A user as colleagues know them: full name, else the username; '' for nobody."""
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+    full_name = user.get_full_name() if isinstance(user, AbstractUser) else ""
+    return full_name or user.get_username()

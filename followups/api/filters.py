@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-
-# django-filter ships no type information and pyproject.toml's ignore_missing_imports list does not
-# name it yet; its FilterSet is Any to mypy either way. Drop this ignore once that list has it.
-from django_filters import rest_framework as filters  # type: ignore[import-untyped]
+from django_filters import rest_framework as filters
 
 from customers.models import Tier
 from followups.models import ACTIVE_STATUSES, FollowUpTask, Status

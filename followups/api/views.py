@@ -7,12 +7,10 @@ answered by the project's exception handler (Forbidden 403, Conflict 409, BadInp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any, cast
 
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
@@ -21,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import Cursor, KeysetPagination, Segment
+from core.pagination import KeysetPagination, Segment
 from core.permissions import PolicyPermission
 from core.types import User
 from followups.metrics import median_time_to_first_contact, recovery_rate
@@ -107,41 +105,11 @@ def _signed_in(request: Request) -> User:
 LISTING = "followups:due_at,id"
 
 
-class _DueSegment(Segment):
-    def values_of(self, row: Model) -> tuple[Any, ...]:
-        due_at, pk = super().values_of(row)
-        return (_utc_iso(due_at), pk)
-
-
-def _utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
 class FollowUpPagination(KeysetPagination):
     """core's keyset pages over (due_at, id): follow-ups sharing a due time page exactly, by id.
 
-    Due times are whole hours on business days, so hundreds of follow-ups share one. The due time
-    travels in the cursor as an ISO 8601 string in UTC: core's cursor encodes its values as JSON,
-    which has no datetime. (Once core.pagination encodes datetimes itself, _DueSegment and this
-    decode_cursor shrink to the overflow check.)
+    Due times are whole hours on business days, so hundreds of follow-ups share one.
     """
-
-    def decode_cursor(self, request: Request, listing: str, segments: Sequence[Segment]) -> Cursor | None:
-        cursor = super().decode_cursor(request, listing, segments)
-        if cursor is None:
-            return None
-        due_at, pk = cursor.values
-        try:
-            # In UTC here, as the database compares it: a hand-made time at the calendar's edge
-            # overflows now, as a 400, instead of in the database adapter, as a 500.
-            due = _utc_iso(due_at) if due_at.tzinfo is not None else None
-        except OverflowError:
-            due = None
-        if due is None:
-            raise exceptions.ValidationError(
-                {self.cursor_query_param: ["Invalid cursor: use the next/previous links as given."]}
-            )
-        return replace(cursor, values=(due, pk))
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
@@ -220,9 +188,7 @@ class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         tasks = self.filter_queryset(self.get_queryset())
         paginator = cast(FollowUpPagination, self.paginator)
-        page = paginator.paginate_segments(
-            request, [_DueSegment(tasks, keys=("due_at", "id"))], listing=LISTING
-        )
+        page = paginator.paginate_segments(request, [Segment(tasks, keys=("due_at", "id"))], listing=LISTING)
         rows = [task for _, task in page.rows]
         return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-# django-filter ships no types and types-django-filter is not a dev dependency yet, so its names are
-# Any here; once it is, warn_unused_ignores flags this ignore and the one in views.py for removal.
-import django_filters  # type: ignore[import-untyped]
+import django_filters
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import QuerySet
