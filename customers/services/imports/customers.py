@@ -13,8 +13,8 @@ from django.db.models.functions import Lower
 from customers.models import Customer, DataImport, ImportKind
 from customers.validators import is_valid_org_number, normalize_org_number
 
-from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell, model_field
-from .reading import CellError, check_length, parse_whole_number, shown
+from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts
+from .reading import CellError, cell, check_length, model_field, parse_whole_number, shown
 
 # Free-text columns, stored as written after a length check.
 _TEXT_COLUMNS = ("industry", "business_model", "region")

@@ -23,13 +23,12 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Field, Model
 from django.utils import timezone
 
 from core.formats import group_thousands
 from customers.models import DataImport, ImportKind
 
-from .reading import BinaryStream, CellError, CsvFile, ImportFileError, fingerprint, normalize_header
+from .reading import BinaryStream, CsvFile, ImportFileError, fingerprint, normalize_header
 
 if TYPE_CHECKING:
     from core.types import User
@@ -48,7 +47,6 @@ PROGRESS_EVERY = 10_000
 MAX_ERRORS_KEPT = 1_000
 
 RowT = TypeVar("RowT")
-FieldT = TypeVar("FieldT", bound="Field[Any, Any]")
 
 
 @dataclass(frozen=True)
@@ -189,46 +187,11 @@ class RowImporter(ABC, Generic[RowT]):
         """Write valid rows in bulk and say how many were created and updated."""
 
 
-def model_field(model: type[Model], name: str, kind: type[FieldT]) -> FieldT:
-    """The model's field `name`, which must be a `kind`: the parsers take their limits from it.
-
-    Called at import time, so a renamed or retyped model field fails at startup, not mid-file.
-    """
-    field = model._meta.get_field(name)
-    if not isinstance(field, kind):
-        raise TypeError(f"{model.__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
-    return field
-
-
 def resolved(reference: int | None) -> int:
     """A reference that resolve() looked up; write() is only ever given rows whose references resolved."""
     if reference is None:
         raise AssertionError("write() was given a row that resolve() rejected")
     return reference
-
-
-def cell(
-    values: Mapping[str, str],
-    name: str,
-    errors: list[tuple[str, str]],
-    parse: Callable[[str], Any],
-    *,
-    required: bool = False,
-) -> Any:
-    """Parse one cell with `parse`, recording a bad or missing value as an error on the field.
-
-    An empty optional cell is None; `parse` never sees it.
-    """
-    raw = values.get(name, "").strip()
-    if not raw:
-        if required:
-            errors.append((name, "a value is required"))
-        return None
-    try:
-        return parse(raw)
-    except CellError as exc:
-        errors.append((name, str(exc)))
-        return None
 
 
 def run_import(

@@ -10,8 +10,8 @@ from django.db.models.functions import Lower
 
 from customers.models import Channel, Contact, DataImport, Direction, ImportKind, Interaction
 
-from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell, resolved
-from .reading import CellError, check_length, parse_moment, parse_whole_number, shown
+from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, resolved
+from .reading import CellError, cell, check_length, parse_moment, parse_whole_number, shown
 from .revenue import customer_ids
 
 # Norwegian exports name channels in Norwegian; the model stores the English value.

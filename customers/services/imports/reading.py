@@ -1,8 +1,8 @@
 """Reading spreadsheet exports: bytes to CSV records, and cells to typed values.
 
-Nothing here touches the database. Norwegian spreadsheets export with a semicolon separator and a
-decimal comma, English ones with a comma and a decimal point; both arrive here, with or without the BOM
-Excel writes in front of "CSV UTF-8".
+Nothing here touches the database; model fields are read only for their limits. Norwegian spreadsheets
+export with a semicolon separator and a decimal comma, English ones with a comma and a decimal point;
+both arrive here, with or without the BOM Excel writes in front of "CSV UTF-8".
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from core.errors import BadInput
@@ -40,6 +41,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 # PostgreSQL's integer column; a larger value would fail the whole INSERT instead of one row.
 MAX_INTEGER = 2_147_483_647
+
+FieldT = TypeVar("FieldT", bound="Field[Any, Any]")
 
 
 class ImportFileError(BadInput):
@@ -271,3 +274,41 @@ def check_length(raw: str, max_length: int | None) -> str:
     if max_length is not None and len(raw) > max_length:
         raise CellError(f"{shown(raw)} is longer than {max_length} characters")
     return raw
+
+
+# --- Cells of a row ----------------------------------------------------------------------------------
+
+
+def model_field(model: type[Model], name: str, kind: type[FieldT]) -> FieldT:
+    """The model's field `name`, which must be a `kind`: the parsers take their limits from it.
+
+    Called at import time, so a renamed or retyped model field fails at startup, not mid-file.
+    """
+    field = model._meta.get_field(name)
+    if not isinstance(field, kind):
+        raise TypeError(f"{model.__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
+def cell(
+    values: Mapping[str, str],
+    name: str,
+    errors: list[tuple[str, str]],
+    parse: Callable[[str], Any],
+    *,
+    required: bool = False,
+) -> Any:
+    """Parse one cell with `parse`, recording a bad or missing value as an error on the field.
+
+    An empty optional cell is None; `parse` never sees it.
+    """
+    raw = values.get(name, "").strip()
+    if not raw:
+        if required:
+            errors.append((name, "a value is required"))
+        return None
+    try:
+        return parse(raw)
+    except CellError as exc:
+        errors.append((name, str(exc)))
+        return None

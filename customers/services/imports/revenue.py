@@ -11,8 +11,8 @@ from django.db.models import CharField, DecimalField, Model
 
 from customers.models import Customer, DataImport, ImportKind, Product, RevenueLine
 
-from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, cell, model_field, resolved
-from .reading import check_length, parse_date, parse_decimal, shown
+from .engine import INSERT_ROWS, PendingRow, RowImporter, WriteCounts, resolved
+from .reading import cell, check_length, model_field, parse_date, parse_decimal, shown
 
 
 @dataclass
