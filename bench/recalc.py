@@ -515,7 +515,7 @@ WHERE c.id = f.id
 
 def _baseline_params(as_of: date) -> dict[str, Any]:
     from customers.models import TierPolicy
-    from customers.services import Window
+    from customers.windows import Window
 
     policy = TierPolicy.current()
     window = Window.ending(as_of, policy.window_months)
@@ -567,7 +567,7 @@ def _step_naive(params: dict[str, Any]) -> dict[str, Any]:
         TierChange,
         TierPolicy,
     )
-    from customers.services import Window
+    from customers.windows import Window
 
     cent = Decimal("0.01")
     as_of = date.fromisoformat(params["as_of"])

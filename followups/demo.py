@@ -20,7 +20,8 @@ from django.utils import timezone
 from customers.demo import ACCOUNT_MANAGERS, DEMO_PASSWORD, DEMO_USERNAME
 from customers.models import Contact, Customer
 from followups.models import PRIORITY_BY_TIER, FollowUpNote, FollowUpPolicy, FollowUpTask, Outcome, Status
-from followups.services import LEADS_GROUP, due_at
+from followups.roles import ACCOUNT_MANAGERS_GROUP, LEADS_GROUP
+from followups.services import due_at
 from surveys.models import (
     Category,
     Source,
@@ -34,7 +35,6 @@ from surveys.models import (
 )
 from surveys.services import refresh_customer_satisfaction
 
-ACCOUNT_MANAGERS_GROUP = "Account managers"
 # The account manager a visitor can log in as to see "My queue" (password: the demo password).
 DEMO_ACCOUNT_MANAGER = ACCOUNT_MANAGERS[0][0]
 

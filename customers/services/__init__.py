@@ -1,8 +1,5 @@
 """State changes of the customers app, by sub-domain. Import from here."""
 
-# Read by sales/api/serializers.py, which imports it from here; it is a read and lives in
-# customers.selectors. Remove this line when that import points there.
-from customers.selectors import format_potential_explanation
 from customers.windows import Window
 
 from .economics import (
@@ -37,7 +34,6 @@ __all__ = [
     "RelevanceResult",
     "RowError",
     "Window",
-    "format_potential_explanation",
     "import_data_file",
     "recalculate_customer_economics",
     "recalculate_potential",

@@ -1,7 +1,5 @@
-"""The operators' UI for follow-ups: the queue, the policy, and the follow-ups on the customer page.
-
-Importing the modules registers them; `customers` re-registers the Customer admin, so it must run
-after the customers and surveys apps' admin modules (INSTALLED_APPS order guarantees it).
+"""The operators' UI for follow-ups: the queue and the policy; `customers` exports the follow-ups
+inline that sales/admin.py puts on the customer page (it registers nothing itself).
 """
 
 from . import customers, policy, queue

@@ -1,7 +1,5 @@
 """State changes of the followups app. Import from here."""
 
-from followups.roles import LEADS_GROUP
-
 from .calendar import add_business_days, due_at, is_business_day
 from .creation import (
     create_followup_for_response,
@@ -21,8 +19,6 @@ from .workflow import (
 )
 
 __all__ = [
-    # Re-exported for callers that imported it from here before it moved to followups.roles.
-    "LEADS_GROUP",
     "FollowUpConflict",
     "add_business_days",
     "add_followup_note",

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Contact, Customer, TierChange
-from customers.services import format_potential_explanation
+from customers.selectors import format_potential_explanation
 from followups.models import FollowUpTask
 from sales.selectors import NO_RELEVANCE, CustomerRow, Driver, held_skus
 from surveys.models import SurveyResponse

@@ -8,7 +8,6 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -32,6 +31,7 @@ from tests.factories import (
     RevenueLineFactory,
     UserFactory,
 )
+from tests.types import TestResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,11 @@ POLICY_URL = reverse("admin:customers_tierpolicy_changelist")
 
 
 # Production settings redirect plain HTTP to HTTPS, so every request here is made as HTTPS.
-def get(client: Client, url: str, **params: Any) -> HttpResponse:
+def get(client: Client, url: str, **params: Any) -> TestResponse:
     return client.get(url, params, secure=True)
 
 
-def post(client: Client, url: str, data: dict[str, Any] | None = None) -> HttpResponse:
+def post(client: Client, url: str, data: dict[str, Any] | None = None) -> TestResponse:
     return client.post(url, data or {}, secure=True)
 
 
@@ -58,7 +58,7 @@ def count_queries(client: Client, url: str) -> int:
     return len(queries.captured_queries)
 
 
-def messages_of(response: HttpResponse) -> list[str]:
+def messages_of(response: TestResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
@@ -72,7 +72,7 @@ def make_run(*, status: str = RunStatus.SUCCEEDED, **fields: Any) -> Recalculati
 
 
 def staff_with(*codenames: str) -> Any:
-    user = UserFactory(is_staff=True)
+    user = UserFactory.create(is_staff=True)
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
     )
@@ -127,7 +127,7 @@ def test_customer_list_makes_the_same_number_of_queries_for_5_and_50_customers(
 ) -> None:
     def add_customers(count: int) -> None:
         for _ in range(count):
-            customer = CustomerFactory(account_manager=UserFactory(), revenue_12m=Decimal(1000))
+            customer = CustomerFactory.create(account_manager=UserFactory.create(), revenue_12m=Decimal(1000))
             ContactFactory.create_batch(2, customer=customer)
 
     make_run()
@@ -143,7 +143,7 @@ def test_customer_list_makes_the_same_number_of_queries_for_5_and_50_customers(
 def test_customer_list_shows_amounts_margin_share_and_org_number_in_norwegian_format(
     superuser_client: Client,
 ) -> None:
-    CustomerFactory(
+    CustomerFactory.create(
         org_number="923609016",
         revenue_12m=Decimal("1234567.40"),
         contribution_margin_12m=Decimal("288888.00"),
@@ -170,9 +170,9 @@ def test_customer_list_shows_the_as_of_date_of_the_last_successful_recalculation
 
 
 def test_customer_list_puts_the_largest_revenue_first(superuser_client: Client) -> None:
-    small = CustomerFactory(revenue_12m=Decimal(10))
-    large = CustomerFactory(revenue_12m=Decimal(1000))
-    medium = CustomerFactory(revenue_12m=Decimal(100))
+    small = CustomerFactory.create(revenue_12m=Decimal(10))
+    large = CustomerFactory.create(revenue_12m=Decimal(1000))
+    medium = CustomerFactory.create(revenue_12m=Decimal(100))
 
     response = get(superuser_client, CUSTOMERS_URL)
 
@@ -180,9 +180,9 @@ def test_customer_list_puts_the_largest_revenue_first(superuser_client: Client) 
 
 
 def test_customer_list_sorts_by_margin_share_not_by_margin_amount(superuser_client: Client) -> None:
-    thin = CustomerFactory(revenue_12m=Decimal(1000000), contribution_margin_12m=Decimal(50000))
-    fat = CustomerFactory(revenue_12m=Decimal(1000), contribution_margin_12m=Decimal(600))
-    middle = CustomerFactory(revenue_12m=Decimal(1000), contribution_margin_12m=Decimal(300))
+    thin = CustomerFactory.create(revenue_12m=Decimal(1000000), contribution_margin_12m=Decimal(50000))
+    fat = CustomerFactory.create(revenue_12m=Decimal(1000), contribution_margin_12m=Decimal(600))
+    middle = CustomerFactory.create(revenue_12m=Decimal(1000), contribution_margin_12m=Decimal(300))
     column = 1 + response_columns(superuser_client).index("margin_percent")
 
     response = get(superuser_client, CUSTOMERS_URL, o=str(column))
@@ -195,8 +195,8 @@ def response_columns(client: Client) -> list[str]:
 
 
 def test_searching_an_org_number_typed_with_spaces_finds_the_customer(superuser_client: Client) -> None:
-    wanted = CustomerFactory(org_number="923609016")
-    CustomerFactory(org_number="974760673")
+    wanted = CustomerFactory.create(org_number="923609016")
+    CustomerFactory.create(org_number="974760673")
 
     response = get(superuser_client, CUSTOMERS_URL, q="923 609 016")
 
@@ -206,7 +206,7 @@ def test_searching_an_org_number_typed_with_spaces_finds_the_customer(superuser_
 def test_searching_an_org_number_with_country_prefix_and_mva_finds_the_customer(
     superuser_client: Client,
 ) -> None:
-    wanted = CustomerFactory(org_number="923609016")
+    wanted = CustomerFactory.create(org_number="923609016")
 
     response = get(superuser_client, CUSTOMERS_URL, q="NO 923 609 016 MVA")
 
@@ -214,8 +214,8 @@ def test_searching_an_org_number_with_country_prefix_and_mva_finds_the_customer(
 
 
 def test_searching_by_name_or_external_id_still_works(superuser_client: Client) -> None:
-    by_name = CustomerFactory(name="Fjordkraft Handel AS", external_id="E-1")
-    by_id = CustomerFactory(name="Other AS", external_id="ERP-42")
+    by_name = CustomerFactory.create(name="Fjordkraft Handel AS", external_id="E-1")
+    by_id = CustomerFactory.create(name="Other AS", external_id="ERP-42")
 
     found_by_name = get(superuser_client, CUSTOMERS_URL, q="fjordkraft").context["cl"].result_list
     found_by_id = get(superuser_client, CUSTOMERS_URL, q="erp-42").context["cl"].result_list
@@ -231,11 +231,15 @@ def test_customer_page_makes_the_same_number_of_queries_for_5_and_50_related_row
     superuser_client: Client,
 ) -> None:
     def customer_with(count: int) -> Customer:
-        customer = CustomerFactory(account_manager=UserFactory())
+        customer = CustomerFactory.create(account_manager=UserFactory.create())
         ContactFactory.create_batch(count, customer=customer)
         for _ in range(count):
-            InteractionFactory(customer=customer, contact=customer.contacts.first(), logged_by=UserFactory())
-            RevenueLineFactory(customer=customer, product=ProductFactory(), date=timezone.localdate())
+            InteractionFactory.create(
+                customer=customer, contact=customer.contacts.first(), logged_by=UserFactory.create()
+            )
+            RevenueLineFactory.create(
+                customer=customer, product=ProductFactory.create(), date=timezone.localdate()
+            )
             TierChange.objects.create(
                 customer=customer, from_tier=Tier.C, to_tier=Tier.B, revenue_12m=Decimal(1), run=make_run()
             )
@@ -252,9 +256,9 @@ def test_customer_page_makes_the_same_number_of_queries_for_5_and_50_related_row
 
 
 def test_customer_page_shows_the_latest_20_interactions_only(superuser_client: Client) -> None:
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     for n in range(25):
-        InteractionFactory(
+        InteractionFactory.create(
             customer=customer, occurred_at=timezone.now() - timedelta(days=n), summary=f"note-{n:02d}-end"
         )
 
@@ -266,13 +270,15 @@ def test_customer_page_shows_the_latest_20_interactions_only(superuser_client: C
 
 
 def test_customer_page_sums_revenue_by_product_over_the_last_runs_window(superuser_client: Client) -> None:
-    customer = CustomerFactory()
-    product = ProductFactory(sku="P-WINDOW", name="Windowed")
+    customer = CustomerFactory.create()
+    product = ProductFactory.create(sku="P-WINDOW", name="Windowed")
     run = make_run(as_of=date(2026, 6, 1))
-    RevenueLineFactory(
+    RevenueLineFactory.create(
         customer=customer, product=product, date=date(2026, 6, 1), revenue=Decimal("1500000.00")
     )
-    RevenueLineFactory(customer=customer, product=product, date=date(2026, 6, 2), revenue=Decimal("7.00"))
+    RevenueLineFactory.create(
+        customer=customer, product=product, date=date(2026, 6, 2), revenue=Decimal("7.00")
+    )
 
     response = get(superuser_client, reverse("admin:customers_customer_change", args=[customer.pk]))
 
@@ -282,7 +288,7 @@ def test_customer_page_sums_revenue_by_product_over_the_last_runs_window(superus
 
 
 def test_customer_page_lists_tier_history_newest_first(superuser_client: Client) -> None:
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     run = make_run()
     older = TierChange.objects.create(
         customer=customer,
@@ -302,7 +308,7 @@ def test_customer_page_lists_tier_history_newest_first(superuser_client: Client)
 
 
 def test_economics_posted_with_the_customer_form_are_ignored(superuser_client: Client) -> None:
-    customer = CustomerFactory(tier=Tier.C, revenue_12m=Decimal(10))
+    customer = CustomerFactory.create(tier=Tier.C, revenue_12m=Decimal(10))
 
     url = reverse("admin:customers_customer_change", args=[customer.pk])
 
@@ -325,7 +331,7 @@ def test_economics_posted_with_the_customer_form_are_ignored(superuser_client: C
 
 
 def test_org_number_typed_with_spaces_is_saved_as_nine_digits(superuser_client: Client) -> None:
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
 
     url = reverse("admin:customers_customer_change", args=[customer.pk])
 
@@ -336,7 +342,7 @@ def test_org_number_typed_with_spaces_is_saved_as_nine_digits(superuser_client: 
 
 
 def test_an_invalid_org_number_is_refused_on_the_customer_form(superuser_client: Client) -> None:
-    customer = CustomerFactory(org_number="923609016")
+    customer = CustomerFactory.create(org_number="923609016")
 
     url = reverse("admin:customers_customer_change", args=[customer.pk])
 
@@ -349,8 +355,8 @@ def test_an_invalid_org_number_is_refused_on_the_customer_form(superuser_client:
 
 
 def test_ticking_opted_out_on_the_customer_page_stamps_the_time(superuser_client: Client) -> None:
-    customer = CustomerFactory()
-    contact = ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    contact = ContactFactory.create(customer=customer)
     url = reverse("admin:customers_customer_change", args=[customer.pk])
 
     post(superuser_client, url, change_form_data(superuser_client, url, **{"contacts-0-opted_out": "on"}))
@@ -460,7 +466,7 @@ def test_the_tier_policy_cannot_be_added_or_deleted(superuser_client: Client) ->
 def test_recalculate_now_queues_a_recalculation_triggered_by_the_admin(
     superuser_client: Client, eager_celery: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    CustomerFactory()
+    CustomerFactory.create()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = post(superuser_client, RECALCULATE_URL)
@@ -520,7 +526,7 @@ def test_staff_who_may_only_view_runs_sees_no_button_and_cannot_recalculate(clie
 
 
 def test_staff_without_permissions_gets_403_on_runs_policy_and_recalculate(client: Client) -> None:
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory.create(is_staff=True))
 
     statuses = [
         get(client, RUNS_URL).status_code,
@@ -574,13 +580,15 @@ def test_run_page_shows_the_policy_snapshot_it_used(superuser_client: Client) ->
 
 @pytest.mark.parametrize("model", ["contact", "product", "interaction", "revenueline", "tierchange"])
 def test_every_list_and_detail_page_renders(superuser_client: Client, model: str) -> None:
-    customer = CustomerFactory()
-    contact = ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    contact = ContactFactory.create(customer=customer)
     objects = {
         "contact": contact,
-        "product": ProductFactory(),
-        "interaction": InteractionFactory(customer=customer, contact=contact, logged_by=UserFactory()),
-        "revenueline": RevenueLineFactory(customer=customer),
+        "product": ProductFactory.create(),
+        "interaction": InteractionFactory.create(
+            customer=customer, contact=contact, logged_by=UserFactory.create()
+        ),
+        "revenueline": RevenueLineFactory.create(customer=customer),
         "tierchange": TierChange.objects.create(
             customer=customer, from_tier=Tier.C, to_tier=Tier.B, revenue_12m=Decimal(1), run=make_run()
         ),
@@ -594,7 +602,7 @@ def test_every_list_and_detail_page_renders(superuser_client: Client, model: str
 
 
 def test_ticking_opted_out_on_the_contact_page_stamps_the_time(superuser_client: Client) -> None:
-    contact = ContactFactory()
+    contact = ContactFactory.create()
 
     post(
         superuser_client,

@@ -15,7 +15,6 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -26,6 +25,7 @@ from customers.models import Contact, Customer, Interaction
 from customers.policy import contact_policy, interaction_policy
 from tests.customers.test_admin import change_form_data
 from tests.factories import ContactFactory, CustomerFactory, InteractionFactory, UserFactory
+from tests.types import TestResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ class World:
 
     def __init__(self) -> None:
         self.users: dict[str, User | None] = {
-            "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
+            "superuser": UserFactory.create(username="root", is_staff=True, is_superuser=True),
             "lead": staff_in("Follow-up leads", "lise"),
             "kari": staff_in("Account managers", "kari"),
             "ola": staff_in("Account managers", "ola"),
@@ -64,12 +64,12 @@ class World:
             "anonymous": None,
         }
         self.customers = {
-            name: CustomerFactory(name=f"{name.title()}s kunde", account_manager=self.users[name])
+            name: CustomerFactory.create(name=f"{name.title()}s kunde", account_manager=self.users[name])
             for name in CUSTOMERS
         }
-        self.contacts = {name: ContactFactory(customer=self.customers[name]) for name in CUSTOMERS}
+        self.contacts = {name: ContactFactory.create(customer=self.customers[name]) for name in CUSTOMERS}
         self.interactions = {
-            name: InteractionFactory(customer=self.customers[name], contact=self.contacts[name])
+            name: InteractionFactory.create(customer=self.customers[name], contact=self.contacts[name])
             for name in CUSTOMERS
         }
 
@@ -82,7 +82,7 @@ class World:
 
 
 def staff_in(group: str, username: str) -> User:
-    user: User = UserFactory(username=username, is_staff=True)
+    user: User = UserFactory.create(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -92,7 +92,7 @@ def world() -> World:
     return World()
 
 
-def snapshot() -> tuple[list[dict[str, Any]], ...]:
+def snapshot() -> tuple[list[Any], ...]:
     """Every row the admin actions here could touch, to compare before and after a refusal."""
     return (
         list(Contact.objects.order_by("pk").values()),
@@ -101,11 +101,11 @@ def snapshot() -> tuple[list[dict[str, Any]], ...]:
     )
 
 
-def get(client: Client, url: str, **params: Any) -> HttpResponse:
+def get(client: Client, url: str, **params: Any) -> TestResponse:
     return client.get(url, params, secure=True)
 
 
-def post(client: Client, url: str, data: dict[str, Any]) -> HttpResponse:
+def post(client: Client, url: str, data: dict[str, Any]) -> TestResponse:
     return client.post(url, data, secure=True)
 
 
@@ -156,13 +156,13 @@ def interaction_url(interaction: Interaction) -> str:
     return reverse("admin:customers_interaction_change", args=[interaction.pk])
 
 
-def assert_sent_to_login(response: HttpResponse) -> None:
+def assert_sent_to_login(response: TestResponse) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
 
 
 def assert_refused(
-    response: HttpResponse, role: str, before: tuple[Any, ...], *, by_the_customer_choice: bool = False
+    response: TestResponse, role: str, before: tuple[Any, ...], *, by_the_customer_choice: bool = False
 ) -> None:
     """Refused, and nothing changed: the login page for anonymous, else 403, or for a forged customer
     choice the form again with the error on that field."""
@@ -176,7 +176,7 @@ def assert_refused(
     assert snapshot() == before
 
 
-def contacts_inline(response: HttpResponse) -> Any:
+def contacts_inline(response: TestResponse) -> Any:
     (inline,) = [
         inline for inline in response.context["inline_admin_formsets"] if inline.opts.model is Contact
     ]
@@ -424,6 +424,7 @@ def test_the_customer_choices_are_the_customers_the_policy_lets_the_user_add_for
     world: World, role: str, model: str
 ) -> None:
     user = world.users[role]
+    assert user is not None
     policy = contact_policy if model == "contact" else interaction_policy
     client = world.client_for(role)
     allowed = {customer.pk for customer in world.customers.values() if policy.can_add_for(user, customer)}
@@ -462,12 +463,16 @@ def test_the_contact_choice_of_an_interaction_offers_the_managers_own_contacts(
 
 
 @pytest.mark.parametrize("model", [Contact, Interaction])
-def test_saving_checks_the_policy_again_whatever_the_form_let_through(world: World, model: type) -> None:
+def test_saving_checks_the_policy_again_whatever_the_form_let_through(
+    world: World, model: type[Contact] | type[Interaction]
+) -> None:
     # The forms refuse another manager's customer already; this is the last line, as if a form had
     # been built without the limited choices.
-    model_admin = admin.site.get_model_admin(model)
+    model_admin: admin.ModelAdmin[Any] = admin.site.get_model_admin(model)
     request = RequestFactory().post("/")
-    request.user = world.users["kari"]
+    kari = world.users["kari"]
+    assert kari is not None
+    request.user = kari
     record = world.contacts["kari"] if model is Contact else world.interactions["kari"]
     record.customer = world.customers["ola"]
     before = snapshot()
@@ -485,7 +490,7 @@ def test_the_contact_list_makes_as_many_queries_for_30_contacts_as_for_3(world: 
     with CaptureQueriesContext(connection) as three:
         get(client, url)
     for _ in range(27):
-        ContactFactory(customer=world.customers["ola"])
+        ContactFactory.create(customer=world.customers["ola"])
 
     with CaptureQueriesContext(connection) as thirty:
         response = get(client, url)

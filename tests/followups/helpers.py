@@ -26,13 +26,13 @@ def join(user: User, group: str) -> User:
 
 
 def staff_in(group: str, username: str) -> User:
-    return join(UserFactory(username=username, first_name=username.capitalize()), group)
+    return join(UserFactory.create(username=username, first_name=username.capitalize()), group)
 
 
 def followup_of(*, manager: User | None, assigned_to: User | None) -> FollowUpTask:
     """An open follow-up of a customer `manager` manages (None: nobody), assigned to `assigned_to`."""
-    customer = CustomerFactory(account_manager=manager)
-    return FollowUpTaskFactory(
+    customer = CustomerFactory.create(account_manager=manager)
+    return FollowUpTaskFactory.create(
         response__contact__customer=customer,
         response__comment="Leveransen kom en uke for sent.",
         assigned_to=assigned_to,

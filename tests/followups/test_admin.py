@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -27,6 +26,7 @@ from tests.factories import (
     SurveyResponseFactory,
     UserFactory,
 )
+from tests.types import TestResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def fast_password_hashing(settings: Settings) -> None:
 
 
 def staff_in(group: str, username: str, **fields: object) -> User:
-    user = UserFactory(username=username, is_staff=True, **fields)
+    user = UserFactory.create(username=username, is_staff=True, **fields)
     user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -72,7 +72,7 @@ def logged_in(client: Client, user: User) -> Client:
 
 
 def task_for(assigned_to: User | None = None, **fields: object) -> FollowUpTask:
-    return FollowUpTaskFactory(assigned_to=assigned_to, **fields)
+    return FollowUpTaskFactory.create(assigned_to=assigned_to, **fields)
 
 
 def change_url(task: FollowUpTask) -> str:
@@ -83,11 +83,11 @@ def action_url(task: FollowUpTask, action: str) -> str:
     return reverse(f"admin:followups_followuptask_{action}", args=[task.pk])
 
 
-def post(client: Client, task: FollowUpTask, action: str, **data: object) -> HttpResponse:
+def post(client: Client, task: FollowUpTask, action: str, **data: object) -> TestResponse:
     return client.post(action_url(task, action), data, secure=True)
 
 
-def message_texts(response: HttpResponse) -> list[str]:
+def message_texts(response: TestResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
@@ -259,7 +259,7 @@ def test_another_managers_task_does_not_open_for_an_account_manager(client, kari
 
 def test_another_managers_task_of_my_customer_opens_read_only_without_buttons(client, kari, ola):
     # A lead handed a follow-up of Kari's customer to Ola: Kari sees it, Ola works it.
-    task = task_for(ola, response__contact__customer=CustomerFactory(account_manager=kari))
+    task = task_for(ola, response__contact__customer=CustomerFactory.create(account_manager=kari))
 
     response = logged_in(client, kari).get(change_url(task), secure=True)
 
@@ -272,7 +272,7 @@ def test_another_managers_task_of_my_customer_opens_read_only_without_buttons(cl
 
 
 def test_the_queue_lists_another_managers_task_of_my_customer(client, kari, ola):
-    mine_by_customer = task_for(ola, response__contact__customer=CustomerFactory(account_manager=kari))
+    mine_by_customer = task_for(ola, response__contact__customer=CustomerFactory.create(account_manager=kari))
     task_for(ola)
 
     assert listed(logged_in(client, kari), "?queue=all") == [mine_by_customer]
@@ -340,8 +340,8 @@ def test_an_empty_note_is_refused_with_a_message(client, kari):
 
 
 def test_completing_records_the_outcome_lifts_the_survey_hold_and_queues_a_csat_invitation(client, kari):
-    contact = ContactFactory(customer=CustomerFactory(account_manager=kari))
-    task = create_followup_for_response(response_id=SurveyResponseFactory(contact=contact, score=2).pk)
+    contact = ContactFactory.create(customer=CustomerFactory.create(account_manager=kari))
+    task = create_followup_for_response(response_id=SurveyResponseFactory.create(contact=contact, score=2).pk)
 
     post(logged_in(client, kari), task, "complete", outcome=Outcome.RECOVERED, note="Fikk ny leveranse.")
 
@@ -518,21 +518,25 @@ def test_sales_cannot_add_notes(client, seller):
 
 
 def test_the_follow_up_page_shows_what_is_needed_on_the_phone(client, kari):
-    customer = CustomerFactory(
+    customer = CustomerFactory.create(
         name="Fjordkraft Handel AS",
         tier=Tier.A,
         revenue_12m=Decimal("1234567.00"),
         contribution_margin_12m=Decimal("345678.00"),
         time_cost_flag=True,
     )
-    contact = ContactFactory(customer=customer, name="Per Olsen", role="Innkjøpssjef", phone="+47 912 34 567")
-    response = SurveyResponseFactory(contact=contact, score=2, comment="Leveransen kom en uke for sent.")
-    task = FollowUpTaskFactory(
+    contact = ContactFactory.create(
+        customer=customer, name="Per Olsen", role="Innkjøpssjef", phone="+47 912 34 567"
+    )
+    response = SurveyResponseFactory.create(
+        contact=contact, score=2, comment="Leveransen kom en uke for sent."
+    )
+    task = FollowUpTaskFactory.create(
         response=response, assigned_to=kari, due_at=timezone.now() - timedelta(hours=5)
     )
     FollowUpNote.objects.create(task=task, author=kari, text="Lagt igjen beskjed.")
-    InteractionFactory(customer=customer, contact=contact, summary="Klage på leveringstid")
-    SurveyResponseFactory(contact=contact, score=9, comment="Veldig fornøyd i fjor")
+    InteractionFactory.create(customer=customer, contact=contact, summary="Klage på leveringstid")
+    SurveyResponseFactory.create(contact=contact, score=9, comment="Veldig fornøyd i fjor")
 
     page = logged_in(client, kari).get(change_url(task), secure=True).content.decode()
 
@@ -592,11 +596,13 @@ def test_the_follow_up_page_makes_as_many_queries_for_50_notes_responses_and_int
     def add_history(count: int) -> None:
         for _ in range(count):
             FollowUpNote.objects.create(task=task, author=kari, text="Notat")
-            SurveyResponseFactory(contact=contact, score=8)
-            InteractionFactory(customer=task.customer, contact=contact, logged_by=kari)
+            SurveyResponseFactory.create(contact=contact, score=8)
+            InteractionFactory.create(customer=task.customer, contact=contact, logged_by=kari)
 
     add_history(5)
-    FollowUpTaskFactory(response=SurveyResponseFactory(contact=contact, score=1), assigned_to=kari)
+    FollowUpTaskFactory.create(
+        response=SurveyResponseFactory.create(contact=contact, score=1), assigned_to=kari
+    )
     logged_in(client, kari).get(change_url(task), secure=True)
     with CaptureQueriesContext(connection) as five:
         assert client.get(change_url(task), secure=True).status_code == 200
@@ -610,15 +616,15 @@ def test_the_follow_up_page_makes_as_many_queries_for_50_notes_responses_and_int
 
 
 def test_the_customer_page_lists_its_follow_ups_newest_first_with_links(client, kari):
-    customer = CustomerFactory()
-    older = FollowUpTaskFactory(
-        response=SurveyResponseFactory(contact=ContactFactory(customer=customer), score=1),
+    customer = CustomerFactory.create()
+    older = FollowUpTaskFactory.create(
+        response=SurveyResponseFactory.create(contact=ContactFactory.create(customer=customer), score=1),
         created_at=timezone.now() - timedelta(days=30),
     )
-    newer = FollowUpTaskFactory(
-        response=SurveyResponseFactory(contact=ContactFactory(customer=customer), score=4)
+    newer = FollowUpTaskFactory.create(
+        response=SurveyResponseFactory.create(contact=ContactFactory.create(customer=customer), score=4)
     )
-    FollowUpTaskFactory()  # another customer's
+    FollowUpTaskFactory.create()  # another customer's
 
     response = logged_in(client, kari).get(
         reverse("admin:customers_customer_change", args=[customer.pk]), secure=True
@@ -636,13 +642,15 @@ def test_the_customer_page_lists_its_follow_ups_newest_first_with_links(client, 
 def test_the_customer_page_makes_as_many_queries_for_30_follow_ups_as_for_3(
     client, kari, django_assert_num_queries
 ):
-    customer = CustomerFactory()
-    contact = ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    contact = ContactFactory.create(customer=customer)
     url = reverse("admin:customers_customer_change", args=[customer.pk])
 
     def add_followups(count: int) -> None:
         for _ in range(count):
-            FollowUpTaskFactory(response=SurveyResponseFactory(contact=contact, score=2), assigned_to=kari)
+            FollowUpTaskFactory.create(
+                response=SurveyResponseFactory.create(contact=contact, score=2), assigned_to=kari
+            )
 
     add_followups(3)
     logged_in(client, kari).get(url, secure=True)

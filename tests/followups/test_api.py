@@ -45,7 +45,7 @@ def _fresh_throttle_counts():
 
 
 def member(group: str, username: str):
-    user = UserFactory(username=username, password=None, first_name=username.capitalize())
+    user = UserFactory.create(username=username, password=None, first_name=username.capitalize())
     user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -98,7 +98,7 @@ def fresh(task: FollowUpTask) -> FollowUpTask:
 
 
 def test_anonymous_requests_are_answered_401():
-    task = FollowUpTaskFactory()
+    task = FollowUpTaskFactory.create()
 
     answers = [
         client_for().get(LIST, secure=True),
@@ -111,7 +111,7 @@ def test_anonymous_requests_are_answered_401():
 
 
 def test_sales_may_neither_list_nor_change_followups(seller):
-    task = FollowUpTaskFactory()
+    task = FollowUpTaskFactory.create()
 
     answers = [
         get(seller, LIST),
@@ -125,8 +125,8 @@ def test_sales_may_neither_list_nor_change_followups(seller):
 
 
 def test_an_account_manager_lists_their_own_and_the_shared_followups(kari, ola):
-    own, shared = FollowUpTaskFactory(assigned_to=kari), FollowUpTaskFactory(assigned_to=None)
-    FollowUpTaskFactory(assigned_to=ola)
+    own, shared = FollowUpTaskFactory.create(assigned_to=kari), FollowUpTaskFactory.create(assigned_to=None)
+    FollowUpTaskFactory.create(assigned_to=ola)
 
     response = get(kari, LIST)
 
@@ -137,9 +137,9 @@ def test_an_account_manager_lists_their_own_and_the_shared_followups(kari, ola):
 @pytest.mark.parametrize("who", ["lead", "superuser"])
 def test_leads_and_superusers_list_every_followup(who, request, kari, ola):
     tasks = [
-        FollowUpTaskFactory(assigned_to=kari),
-        FollowUpTaskFactory(assigned_to=ola),
-        FollowUpTaskFactory(),
+        FollowUpTaskFactory.create(assigned_to=kari),
+        FollowUpTaskFactory.create(assigned_to=ola),
+        FollowUpTaskFactory.create(),
     ]
 
     response = get(request.getfixturevalue(who), LIST)
@@ -148,7 +148,7 @@ def test_leads_and_superusers_list_every_followup(who, request, kari, ola):
 
 
 def test_an_account_manager_may_not_read_another_managers_followup(kari, ola):
-    task = FollowUpTaskFactory(assigned_to=ola)
+    task = FollowUpTaskFactory.create(assigned_to=ola)
 
     response = get(kari, detail_url(task))
 
@@ -159,8 +159,8 @@ def test_an_account_manager_may_not_read_another_managers_followup(kari, ola):
 def test_an_account_manager_reads_but_may_not_work_a_followup_of_their_customer_given_to_a_colleague(
     kari, ola
 ):
-    task = FollowUpTaskFactory(
-        assigned_to=ola, response__contact__customer=CustomerFactory(account_manager=kari)
+    task = FollowUpTaskFactory.create(
+        assigned_to=ola, response__contact__customer=CustomerFactory.create(account_manager=kari)
     )
 
     listed = get(kari, LIST)
@@ -175,7 +175,7 @@ def test_an_account_manager_reads_but_may_not_work_a_followup_of_their_customer_
 
 
 def test_an_account_manager_may_not_change_another_managers_followup(kari, ola):
-    task = FollowUpTaskFactory(assigned_to=ola)
+    task = FollowUpTaskFactory.create(assigned_to=ola)
 
     response = patch(kari, task, {"status": "done", "outcome": "recovered"})
 
@@ -185,7 +185,7 @@ def test_an_account_manager_may_not_change_another_managers_followup(kari, ola):
 
 
 def test_a_shared_followup_is_taken_before_it_is_worked(kari):
-    task = FollowUpTaskFactory(assigned_to=None)
+    task = FollowUpTaskFactory.create(assigned_to=None)
 
     refused = patch(kari, task, {"status": "in_progress"})
     taken = client_for(kari).post(take_url(task), secure=True)
@@ -198,7 +198,7 @@ def test_a_shared_followup_is_taken_before_it_is_worked(kari):
 
 
 def test_taking_a_followup_someone_else_took_is_a_conflict(kari, ola):
-    task = FollowUpTaskFactory(assigned_to=ola)
+    task = FollowUpTaskFactory.create(assigned_to=ola)
 
     response = client_for(kari).post(take_url(task), secure=True)
 
@@ -207,7 +207,7 @@ def test_taking_a_followup_someone_else_took_is_a_conflict(kari, ola):
 
 
 def test_a_lead_reassigns_a_followup_and_returns_it_to_the_shared_queue(lead, kari, ola):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     moved = patch(lead, task, {"assigned_to": ola.pk})
     assigned = fresh(task).assigned_to
@@ -219,7 +219,7 @@ def test_a_lead_reassigns_a_followup_and_returns_it_to_the_shared_queue(lead, ka
 
 
 def test_an_account_manager_may_not_reassign(kari, ola):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, {"assigned_to": ola.pk})
 
@@ -228,7 +228,7 @@ def test_an_account_manager_may_not_reassign(kari, ola):
 
 
 def test_reassigning_to_someone_who_is_not_an_account_manager_is_refused(lead, seller):
-    task = FollowUpTaskFactory()
+    task = FollowUpTaskFactory.create()
 
     response = patch(lead, task, {"assigned_to": seller.pk})
 
@@ -237,7 +237,7 @@ def test_reassigning_to_someone_who_is_not_an_account_manager_is_refused(lead, s
 
 
 def test_a_superuser_may_work_any_followup(superuser, kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(superuser, task, {"status": "in_progress"})
 
@@ -254,7 +254,7 @@ def test_an_unknown_followup_is_answered_with_a_json_404(kari, followup_id):
 
 
 def test_a_followup_cannot_be_replaced_whole_with_put(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = client_for(kari).put(detail_url(task), {"status": "done"}, format="json", secure=True)
 
@@ -265,7 +265,7 @@ def test_a_followup_cannot_be_replaced_whole_with_put(kari):
 
 
 def test_starting_a_followup_records_the_first_contact_and_a_note(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, {"status": "in_progress", "note": "Ringte, avtalte møte"})
 
@@ -277,7 +277,7 @@ def test_starting_a_followup_records_the_first_contact_and_a_note(kari):
 
 
 def test_completing_records_the_outcome_and_the_completion_time(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, {"status": "done", "outcome": "recovered", "note": "Fornøyd igjen"})
 
@@ -290,7 +290,7 @@ def test_completing_records_the_outcome_and_the_completion_time(kari):
 
 
 def test_completing_without_an_outcome_is_answered_400(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, {"status": "done"})
 
@@ -300,7 +300,7 @@ def test_completing_without_an_outcome_is_answered_400(kari):
 
 
 def test_completing_a_completed_followup_is_a_conflict(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
     assert patch(kari, task, {"status": "done", "outcome": "contacted"}).status_code == 200
 
     response = patch(kari, task, {"status": "done", "outcome": "recovered"})
@@ -311,7 +311,7 @@ def test_completing_a_completed_followup_is_a_conflict(kari):
 
 
 def test_cancelling_needs_a_note_saying_why(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     refused = patch(kari, task, {"status": "cancelled", "note": "   "})
     cancelled = patch(kari, task, {"status": "cancelled", "note": "Duplikat"})
@@ -324,7 +324,7 @@ def test_cancelling_needs_a_note_saying_why(kari):
 
 
 def test_a_note_alone_is_added_to_the_log_without_moving_the_status(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, {"note": "Lagt igjen beskjed"})
 
@@ -345,7 +345,7 @@ def test_a_note_alone_is_added_to_the_log_without_moving_the_status(kari):
     ],
 )
 def test_invalid_changes_are_answered_400_naming_the_field(kari, body, field):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, body)
 
@@ -355,7 +355,7 @@ def test_invalid_changes_are_answered_400_naming_the_field(kari, body, field):
 
 
 def test_an_unknown_status_names_the_statuses_one_may_set(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     response = patch(kari, task, {"status": "open"})
 
@@ -368,11 +368,11 @@ def test_an_unknown_status_names_the_statuses_one_may_set(kari):
 
 
 def test_a_followup_shows_its_answer_contact_customer_and_notes(kari):
-    customer = CustomerFactory(name="Fjord Bygg AS", account_manager=kari, revenue_12m="750000.00")
-    contact = ContactFactory(customer=customer, name="Per Hansen", email="per@fjord.no")
-    answer = SurveyResponseFactory(contact=contact, score=3, comment="Treg levering")
+    customer = CustomerFactory.create(name="Fjord Bygg AS", account_manager=kari, revenue_12m="750000.00")
+    contact = ContactFactory.create(customer=customer, name="Per Hansen", email="per@fjord.no")
+    answer = SurveyResponseFactory.create(contact=contact, score=3, comment="Treg levering")
     refresh_customer_satisfaction(customer_ids=[customer.pk])
-    task = FollowUpTaskFactory(response=answer, assigned_to=kari)
+    task = FollowUpTaskFactory.create(response=answer, assigned_to=kari)
     FollowUpNote.objects.create(task=task, author=kari, text="Første forsøk")
 
     body = get(kari, detail_url(task)).json()
@@ -412,7 +412,7 @@ def test_a_followup_shows_its_answer_contact_customer_and_notes(kari):
 
 
 def test_a_customer_without_a_satisfaction_row_shows_no_nps(kari):
-    task = FollowUpTaskFactory(assigned_to=kari)
+    task = FollowUpTaskFactory.create(assigned_to=kari)
 
     customer = get(kari, detail_url(task)).json()["customer"]
 
@@ -424,9 +424,9 @@ def test_a_customer_without_a_satisfaction_row_shows_no_nps(kari):
 
 def test_the_list_filters_by_status_queue_overdue_and_tier(kari):
     now = timezone.now()
-    mine_late = FollowUpTaskFactory(assigned_to=kari, due_at=now - timedelta(hours=1))
-    shared_open = FollowUpTaskFactory(assigned_to=None, tier="A")
-    mine_done = FollowUpTaskFactory(
+    mine_late = FollowUpTaskFactory.create(assigned_to=kari, due_at=now - timedelta(hours=1))
+    shared_open = FollowUpTaskFactory.create(assigned_to=None, tier="A")
+    mine_done = FollowUpTaskFactory.create(
         assigned_to=kari, status=Status.DONE, completed_at=now, due_at=now - timedelta(days=3)
     )
 
@@ -457,8 +457,8 @@ def test_bad_list_parameters_are_answered_400(kari, params):
 def test_pages_follow_due_time_then_id_across_equal_due_times(lead):
     due = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
     # Five share a due time, as follow-ups created on one day for one tier do.
-    tasks = [FollowUpTaskFactory(due_at=due) for _ in range(5)]
-    earlier = FollowUpTaskFactory(due_at=due - timedelta(days=1))
+    tasks = [FollowUpTaskFactory.create(due_at=due) for _ in range(5)]
+    earlier = FollowUpTaskFactory.create(due_at=due - timedelta(days=1))
     expected = [earlier.pk, *sorted(task.pk for task in tasks)]
 
     first = get(lead, LIST, page_size=2).json()
@@ -483,8 +483,8 @@ def test_a_page_size_over_the_cap_is_cut_to_the_cap(lead):
 
 def test_a_cursor_past_the_last_followup_answers_an_empty_page_with_a_working_previous_link(lead):
     # The empty page's previous link re-encodes the cursor it was given (a due time in it).
-    FollowUpTaskFactory()
-    second = FollowUpTaskFactory()
+    FollowUpTaskFactory.create()
+    second = FollowUpTaskFactory.create()
     page = get(lead, LIST, page_size=1).json()
     second.delete()
 
@@ -527,7 +527,7 @@ def test_the_list_makes_as_many_queries_for_50_followups_as_for_5(kari):
     def queries_for(count: int) -> int:
         FollowUpTask.objects.all().delete()
         for _ in range(count):
-            FollowUpTaskFactory(assigned_to=kari)
+            FollowUpTaskFactory.create(assigned_to=kari)
         client = client_for(kari)
         with CaptureQueriesContext(connection) as captured:
             response = client.get(LIST, secure=True)
@@ -539,7 +539,7 @@ def test_the_list_makes_as_many_queries_for_50_followups_as_for_5(kari):
 
 def test_a_followup_page_makes_as_many_queries_with_many_notes_as_with_one(kari):
     def queries_for(notes: int) -> int:
-        task = FollowUpTaskFactory(assigned_to=kari)
+        task = FollowUpTaskFactory.create(assigned_to=kari)
         FollowUpNote.objects.bulk_create(
             FollowUpNote(task=task, author=kari, text=f"{n}") for n in range(notes)
         )

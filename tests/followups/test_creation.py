@@ -24,8 +24,8 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 
 def detractor(**customer_fields):
-    contact = ContactFactory(customer=CustomerFactory(**customer_fields))
-    return SurveyResponseFactory(contact=contact, score=3, comment="Leveransen kom for sent.")
+    contact = ContactFactory.create(customer=CustomerFactory.create(**customer_fields))
+    return SurveyResponseFactory.create(contact=contact, score=3, comment="Leveransen kom for sent.")
 
 
 def test_a_detractor_gets_a_follow_up_assigned_to_the_account_manager(account_manager):
@@ -83,7 +83,7 @@ def test_calling_twice_creates_one_follow_up():
 
 
 def test_a_happy_response_gets_no_follow_up():
-    response = SurveyResponseFactory(score=9)
+    response = SurveyResponseFactory.create(score=9)
 
     assert create_followup_for_response(response_id=response.pk) is None
     assert not FollowUpTask.objects.exists()
@@ -104,8 +104,8 @@ def test_an_open_follow_up_suppresses_surveys_to_the_customer():
 
 
 def test_unhappy_csat_and_ces_answers_also_get_follow_ups():
-    csat = SurveyResponseFactory(kind=SurveyKind.CSAT, score=2)
-    ces = SurveyResponseFactory(kind=SurveyKind.CES, score=3)
+    csat = SurveyResponseFactory.create(kind=SurveyKind.CSAT, score=2)
+    ces = SurveyResponseFactory.create(kind=SurveyKind.CES, score=3)
 
     assert create_followup_for_response(response_id=csat.pk) is not None
     assert create_followup_for_response(response_id=ces.pk) is not None
@@ -114,7 +114,7 @@ def test_unhappy_csat_and_ces_answers_also_get_follow_ups():
 def test_recording_a_detractor_queues_its_follow_up_after_commit(
     django_capture_on_commit_callbacks, settings
 ):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
 
     with django_capture_on_commit_callbacks() as callbacks:
         response, _ = record_response(kind=SurveyKind.NPS, customer=customer, score=2, source=Source.API)
@@ -125,7 +125,7 @@ def test_recording_a_detractor_queues_its_follow_up_after_commit(
 
 def test_recording_a_promoter_queues_nothing(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        record_response(kind=SurveyKind.NPS, customer=CustomerFactory(), score=10, source=Source.API)
+        record_response(kind=SurveyKind.NPS, customer=CustomerFactory.create(), score=10, source=Source.API)
 
     assert callbacks == []
 
@@ -134,7 +134,7 @@ def test_reconciliation_creates_follow_ups_for_detractors_that_have_none():
     lost = [detractor() for _ in range(3)]
     handled = detractor()
     create_followup_for_response(response_id=handled.pk)
-    SurveyResponseFactory(score=9)
+    SurveyResponseFactory.create(score=9)
 
     created = reconcile_missing_followups()
 
@@ -144,7 +144,7 @@ def test_reconciliation_creates_follow_ups_for_detractors_that_have_none():
 
 
 def test_reconciliation_leaves_detractors_older_than_the_lookback_alone():
-    old = SurveyResponseFactory(score=2, submitted_at=timezone.now() - timedelta(days=45))
+    old = SurveyResponseFactory.create(score=2, submitted_at=timezone.now() - timedelta(days=45))
 
     assert reconcile_missing_followups(lookback_days=30) == 0
     assert not FollowUpTask.objects.filter(response=old).exists()
@@ -167,7 +167,7 @@ def test_the_account_manager_is_emailed_once_with_what_they_need(account_manager
 
 
 def test_a_shared_queue_follow_up_is_emailed_to_the_leads(mailoutbox):
-    lead = UserFactory(email="leder@example.no")
+    lead = UserFactory.create(email="leder@example.no")
     lead.groups.add(Group.objects.get(name="Follow-up leads"))
     task = create_followup_for_response(response_id=detractor().pk)
 

@@ -26,7 +26,7 @@ URL = reverse("satisfaction-numbers")
 
 def contacted_after(*waits: timedelta, created_at: datetime = START) -> None:
     for wait in waits:
-        FollowUpTaskFactory(created_at=created_at, first_contact_at=created_at + wait)
+        FollowUpTaskFactory.create(created_at=created_at, first_contact_at=created_at + wait)
 
 
 def test_the_median_time_to_first_contact_of_an_odd_count_is_the_middle_one():
@@ -43,7 +43,7 @@ def test_the_median_time_to_first_contact_of_an_even_count_averages_the_two_midd
 
 def test_follow_ups_not_contacted_yet_do_not_count_toward_the_median():
     contacted_after(timedelta(minutes=30))
-    FollowUpTaskFactory(created_at=START, first_contact_at=None)
+    FollowUpTaskFactory.create(created_at=START, first_contact_at=None)
 
     assert median_time_to_first_contact() == timedelta(minutes=30)
 
@@ -56,21 +56,25 @@ def test_the_median_since_a_time_counts_follow_ups_created_since_then():
 
 
 def test_without_contacted_follow_ups_the_median_is_none():
-    FollowUpTaskFactory(first_contact_at=None)
+    FollowUpTaskFactory.create(first_contact_at=None)
 
     assert median_time_to_first_contact() is None
 
 
 def detractor_answering_again(next_score: int | None, *, followup: str | None) -> None:
     """An NPS detractor (score 3) whose contact answers NPS again a month later with next_score."""
-    contact = ContactFactory()
-    detractor = SurveyResponseFactory(contact=contact, score=3, submitted_at=START)
+    contact = ContactFactory.create()
+    detractor = SurveyResponseFactory.create(contact=contact, score=3, submitted_at=START)
     if followup == Status.DONE:
-        FollowUpTaskFactory(response=detractor, status=Status.DONE, completed_at=START + timedelta(days=1))
+        FollowUpTaskFactory.create(
+            response=detractor, status=Status.DONE, completed_at=START + timedelta(days=1)
+        )
     elif followup is not None:
-        FollowUpTaskFactory(response=detractor, status=followup)
+        FollowUpTaskFactory.create(response=detractor, status=followup)
     if next_score is not None:
-        SurveyResponseFactory(contact=contact, score=next_score, submitted_at=START + timedelta(days=30))
+        SurveyResponseFactory.create(
+            contact=contact, score=next_score, submitted_at=START + timedelta(days=30)
+        )
 
 
 def test_recovery_compares_detractors_with_a_completed_follow_up_against_the_rest():
@@ -100,11 +104,11 @@ def test_a_detractor_without_a_later_nps_answer_does_not_count_toward_recovery()
 
 
 def test_recovery_reads_the_next_nps_answer_not_the_latest_one():
-    contact = ContactFactory()
-    detractor = SurveyResponseFactory(contact=contact, score=2, submitted_at=START)
-    FollowUpTaskFactory(response=detractor, status=Status.DONE, completed_at=START + timedelta(days=1))
-    SurveyResponseFactory(contact=contact, score=9, submitted_at=START + timedelta(days=30))
-    SurveyResponseFactory(contact=contact, score=1, submitted_at=START + timedelta(days=90))
+    contact = ContactFactory.create()
+    detractor = SurveyResponseFactory.create(contact=contact, score=2, submitted_at=START)
+    FollowUpTaskFactory.create(response=detractor, status=Status.DONE, completed_at=START + timedelta(days=1))
+    SurveyResponseFactory.create(contact=contact, score=9, submitted_at=START + timedelta(days=30))
+    SurveyResponseFactory.create(contact=contact, score=1, submitted_at=START + timedelta(days=90))
 
     figures = recovery_rate(since=START)
 
@@ -114,9 +118,9 @@ def test_recovery_reads_the_next_nps_answer_not_the_latest_one():
 
 
 def test_a_later_csat_answer_is_not_a_next_nps():
-    contact = ContactFactory()
-    SurveyResponseFactory(contact=contact, score=2, submitted_at=START)
-    SurveyResponseFactory(
+    contact = ContactFactory.create()
+    SurveyResponseFactory.create(contact=contact, score=2, submitted_at=START)
+    SurveyResponseFactory.create(
         contact=contact, kind=SurveyKind.CSAT, score=5, submitted_at=START + timedelta(days=3)
     )
 
@@ -132,7 +136,7 @@ def test_recovery_since_a_time_counts_detractors_who_answered_since_then():
 @pytest.fixture
 def numbers_reader(db):
     # password=None: force_login needs no password, and hashing one costs a second per user.
-    user = UserFactory(username="leder", is_staff=True, password=None)
+    user = UserFactory.create(username="leder", is_staff=True, password=None)
     user.user_permissions.add(Permission.objects.get(codename="view_surveyresponse"))
     return user
 
@@ -141,22 +145,22 @@ def some_numbers(count: int) -> None:
     """count NPS answers across count // 5 customers, with invitations and follow-ups."""
     now = datetime.now(UTC)
     for n in range(count // 5):
-        customer = CustomerFactory(revenue_12m=1000 * n, tier="ABC"[n % 3])
+        customer = CustomerFactory.create(revenue_12m=1000 * n, tier="ABC"[n % 3])
         for score in (0, 5, 7, 9, 10):
-            contact = ContactFactory(customer=customer)
-            response = SurveyResponseFactory(
+            contact = ContactFactory.create(customer=customer)
+            response = SurveyResponseFactory.create(
                 contact=contact, score=score, submitted_at=now - timedelta(days=n)
             )
-            SurveyInvitationFactory(contact=contact, sent_at=now - timedelta(days=n + 1))
+            SurveyInvitationFactory.create(contact=contact, sent_at=now - timedelta(days=n + 1))
             if score <= 6:
-                FollowUpTaskFactory(
+                FollowUpTaskFactory.create(
                     response=response,
                     created_at=now - timedelta(days=n),
                     first_contact_at=now - timedelta(days=n) + timedelta(hours=n + 1),
                     status=Status.DONE,
                     completed_at=now,
                 )
-                SurveyResponseFactory(contact=contact, score=8, submitted_at=now)
+                SurveyResponseFactory.create(contact=contact, score=8, submitted_at=now)
 
 
 def test_the_numbers_page_shows_the_figures_to_a_staff_member_who_may_read_responses(client, numbers_reader):
@@ -185,13 +189,13 @@ def test_the_numbers_page_renders_without_any_data(client, numbers_reader):
 
 
 def test_a_staff_member_without_the_permission_gets_403(client):
-    client.force_login(UserFactory(is_staff=True, password=None))
+    client.force_login(UserFactory.create(is_staff=True, password=None))
 
     assert client.get(URL, secure=True).status_code == 403
 
 
 def test_a_signed_in_user_who_is_not_staff_is_sent_to_the_admin_login(client):
-    user = UserFactory(is_staff=False, password=None)
+    user = UserFactory.create(is_staff=False, password=None)
     user.user_permissions.add(Permission.objects.get(codename="view_surveyresponse"))
     client.force_login(user)
 

@@ -44,7 +44,7 @@ def backends_waiting_for_a_lock() -> int:
 
 
 def record_detractor(score: int = 2) -> SurveyResponse:
-    contact = ContactFactory(customer=CustomerFactory())
+    contact = ContactFactory.create(customer=CustomerFactory.create())
     response, _ = record_response(
         kind=SurveyKind.NPS, customer=contact.customer, contact=contact, score=score, source=Source.API
     )
@@ -64,7 +64,7 @@ def test_a_detractor_answer_becomes_a_follow_up_through_a_real_worker(celery_wor
 
 
 def test_the_same_response_queued_twice_at_once_gives_one_follow_up(celery_worker):
-    response = SurveyResponseFactory(score=1)
+    response = SurveyResponseFactory.create(score=1)
 
     for _ in range(5):
         create_followup_for_response.delay(response.pk)
@@ -83,7 +83,7 @@ def test_a_pool_process_killed_mid_task_is_redelivered_and_creates_exactly_one(c
     lost), a new pool process runs it again once the lock is released, and the unique response
     column plus the lock leave exactly one follow-up.
     """
-    response = SurveyResponseFactory(score=0)
+    response = SurveyResponseFactory.create(score=0)
     with transaction.atomic():
         SurveyResponse.objects.select_for_update().get(pk=response.pk)
         create_followup_for_response.delay(response.pk)
@@ -106,7 +106,7 @@ def test_a_whole_worker_killed_mid_task_is_repaired_by_reconciliation(start_work
     follow-up and creates it; running it again creates nothing more.
     """
     doomed = start_worker()
-    response = SurveyResponseFactory(score=3)
+    response = SurveyResponseFactory.create(score=3)
     with transaction.atomic():
         SurveyResponse.objects.select_for_update().get(pk=response.pk)
         create_followup_for_response.delay(response.pk)

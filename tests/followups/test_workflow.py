@@ -29,7 +29,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 @pytest.fixture
 def lead(db):
-    user = UserFactory(username="leder", email="leder@example.no")
+    user = UserFactory.create(username="leder", email="leder@example.no")
     user.groups.add(Group.objects.get(name="Follow-up leads"))
     return user
 
@@ -43,14 +43,16 @@ def account_manager(account_manager):
 
 
 def manager(**fields):
-    user = UserFactory(**fields)
+    user = UserFactory.create(**fields)
     user.groups.add(Group.objects.get(name="Account managers"))
     return user
 
 
 def open_task(assigned_to=None) -> FollowUpTask:
-    contact = ContactFactory(customer=CustomerFactory(account_manager=assigned_to))
-    return create_followup_for_response(response_id=SurveyResponseFactory(contact=contact, score=2).pk)
+    contact = ContactFactory.create(customer=CustomerFactory.create(account_manager=assigned_to))
+    task = create_followup_for_response(response_id=SurveyResponseFactory.create(contact=contact, score=2).pk)
+    assert task is not None  # a detractor answer always gets its follow-up
+    return task
 
 
 def test_taking_a_shared_task_assigns_it():
@@ -76,7 +78,7 @@ def test_a_user_without_follow_up_rights_cannot_take_a_task():
     task = open_task()
 
     with pytest.raises(Forbidden, match="Only account managers"):
-        take_followup(task=task, user=UserFactory())
+        take_followup(task=task, user=UserFactory.create())
 
     assert FollowUpTask.objects.get(pk=task.pk).assigned_to is None
 
@@ -84,7 +86,7 @@ def test_a_user_without_follow_up_rights_cannot_take_a_task():
 def test_the_old_assignee_cannot_complete_a_task_a_lead_reassigned_meanwhile(account_manager, lead):
     task = open_task(account_manager)
     loaded_before_the_reassignment = FollowUpTask.objects.get(pk=task.pk)
-    reassign_followup(task=task, user=lead, to=UserFactory())
+    reassign_followup(task=task, user=lead, to=UserFactory.create())
 
     with pytest.raises(FollowUpConflict, match="reassigned meanwhile"):
         complete_followup(
@@ -99,7 +101,7 @@ def test_the_new_assignee_is_told_about_a_reassigned_task(
 ):
     task = open_task(account_manager)
     FollowUpTask.objects.filter(pk=task.pk).update(notified_at=timezone.now())
-    newcomer = UserFactory(email="ny@example.no")
+    newcomer = UserFactory.create(email="ny@example.no")
 
     with django_capture_on_commit_callbacks() as callbacks:
         reassign_followup(task=task, user=lead, to=newcomer)
@@ -121,7 +123,7 @@ def test_starting_records_the_first_contact_once(account_manager):
 
 
 def test_an_account_manager_cannot_work_on_another_managers_task(account_manager):
-    task = open_task(UserFactory())
+    task = open_task(UserFactory.create())
 
     with pytest.raises(Forbidden, match="another account manager"):
         start_followup(task=task, user=account_manager)
@@ -139,7 +141,7 @@ def test_a_shared_task_must_be_taken_before_it_is_worked_on(account_manager):
 
 
 def test_an_assignee_without_the_account_managers_permissions_cannot_work_the_task():
-    outsider = UserFactory()
+    outsider = UserFactory.create()
     task = open_task(outsider)
 
     with pytest.raises(Forbidden, match="Only account managers and follow-up leads"):
@@ -224,7 +226,7 @@ def test_cancelling_needs_a_reason_and_lifts_the_hold(account_manager):
 
 def test_only_leads_reassign(account_manager, lead):
     task = open_task(account_manager)
-    other = UserFactory()
+    other = UserFactory.create()
 
     with pytest.raises(Forbidden, match="Only follow-up leads"):
         reassign_followup(task=task, user=account_manager, to=other)
@@ -234,9 +236,9 @@ def test_only_leads_reassign(account_manager, lead):
 
 
 def test_overdue_tasks_are_escalated_to_the_leads_once(lead, mailoutbox):
-    overdue = open_task(UserFactory())
+    overdue = open_task(UserFactory.create())
     FollowUpTask.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - timedelta(hours=2))
-    not_yet = open_task(UserFactory())
+    not_yet = open_task(UserFactory.create())
 
     first = escalate_overdue_followups()
     second = escalate_overdue_followups()

@@ -25,7 +25,7 @@ def _fresh_throttle_counts() -> Iterator[None]:
 @pytest.fixture
 def sales_user(db: None) -> Any:
     # password=None: no hashing, and API clients sign in by token anyway.
-    user = UserFactory(username="selger", first_name="Siri", last_name="Salg", password=None)
+    user = UserFactory.create(username="selger", first_name="Siri", last_name="Salg", password=None)
     user.groups.add(Group.objects.get(name="Sales"))
     return user
 

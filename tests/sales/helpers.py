@@ -62,8 +62,8 @@ def affinity(from_product: Product, to_product: Product, lift: str) -> ProductAf
 
 
 def customer(**fields: Any) -> Customer:
-    return CustomerFactory(**fields)
+    return CustomerFactory.create(**fields)
 
 
 def product(sku: str) -> Product:
-    return ProductFactory(sku=sku, name=f"Produkt {sku}")
+    return ProductFactory.create(sku=sku, name=f"Produkt {sku}")

@@ -53,7 +53,7 @@ def test_accept_text_csv_selects_the_export_as_well(admin_api):
 
 
 def test_values_are_written_the_way_norwegian_excel_reads_them(admin_api):
-    manager = UserFactory(username="kari", first_name="Kari", last_name="Nordmann")
+    manager = UserFactory.create(username="kari", first_name="Kari", last_name="Nordmann")
     c = customer(
         external_id="K1",
         name="Bodø Bygg; Øst AS",

@@ -40,8 +40,8 @@ def with_history(entries: int):
     run = successful_run(date(2026, 6, 30))
     start = datetime(2026, 1, 1, 12, 0, tzinfo=OSLO)
     for n in range(entries):
-        contact = ContactFactory(customer=c, name=f"Kontakt {n:02d}")
-        response = SurveyResponseFactory(
+        contact = ContactFactory.create(customer=c, name=f"Kontakt {n:02d}")
+        response = SurveyResponseFactory.create(
             contact=contact, score=n % 11, submitted_at=start + timedelta(days=n)
         )
         TierChange.objects.create(
@@ -52,11 +52,13 @@ def with_history(entries: int):
             run=run,
             changed_at=start + timedelta(days=n),
         )
-        RevenueLineFactory(customer=c, product=product(f"P{n % 3}"), date=date(2026, 6, 1))
+        RevenueLineFactory.create(customer=c, product=product(f"P{n % 3}"), date=date(2026, 6, 1))
         if n % 2 == 0:
-            FollowUpTaskFactory(
-                response=SurveyResponseFactory(contact=contact, score=2, submitted_at=response.submitted_at),
-                assigned_to=UserFactory(username=f"am{n}", first_name="Kari", last_name=f"N{n}"),
+            FollowUpTaskFactory.create(
+                response=SurveyResponseFactory.create(
+                    contact=contact, score=2, submitted_at=response.submitted_at
+                ),
+                assigned_to=UserFactory.create(username=f"am{n}", first_name="Kari", last_name=f"N{n}"),
                 created_at=start + timedelta(days=n),
             )
     return c

@@ -24,7 +24,7 @@ def ids(response) -> list[int]:
 
 
 def test_a_row_carries_economics_satisfaction_potential_manager_holdings_and_followup(admin_api):
-    manager = UserFactory(username="kari", first_name="Kari", last_name="Nordmann")
+    manager = UserFactory.create(username="kari", first_name="Kari", last_name="Nordmann")
     x, y = product("X-1"), product("Y-1")
     c = customer(
         external_id="K42",
@@ -38,7 +38,7 @@ def test_a_row_carries_economics_satisfaction_potential_manager_holdings_and_fol
     )
     satisfied(c, 9, at=datetime(2026, 10, 2, 9, 30, tzinfo=OSLO), account_nps="50.0")
     hold(c, y, x)
-    FollowUpTaskFactory(response__contact__customer=c)
+    FollowUpTaskFactory.create(response__contact__customer=c)
 
     response = get(admin_api, URL)
 
@@ -139,7 +139,7 @@ def test_time_cost_selects_time_thieves_or_the_others(admin_api, value, expected
 
 
 def test_account_manager_matches_the_user_id_or_the_username(admin_api):
-    kari, ola = UserFactory(username="kari"), UserFactory(username="ola")
+    kari, ola = UserFactory.create(username="kari"), UserFactory.create(username="ola")
     of_kari, of_ola = customer(account_manager=kari), customer(account_manager=ola)
     customer(account_manager=None)
 
@@ -198,8 +198,8 @@ def test_potential_min_leaves_out_lower_and_unscored_customers(admin_api):
 def test_open_followup_counts_open_and_in_progress_tasks_only(admin_api):
     open_one, in_progress, done, none = customer(), customer(), customer(), customer()
     for c, status in ((open_one, Status.OPEN), (in_progress, Status.IN_PROGRESS)):
-        FollowUpTaskFactory(response__contact__customer=c, status=status)
-    FollowUpTaskFactory(
+        FollowUpTaskFactory.create(response__contact__customer=c, status=status)
+    FollowUpTaskFactory.create(
         response__contact__customer=done,
         status=Status.DONE,
         completed_at=datetime(2026, 1, 1, tzinfo=OSLO),
@@ -320,7 +320,7 @@ def _customers_with_holdings(count: int, *, without_nps: int = 0) -> None:
         satisfied(c, n % 11 if n < count else None)
         hold(c, x, y)
         if n % 5 == 0:
-            FollowUpTaskFactory(response__contact__customer=c)
+            FollowUpTaskFactory.create(response__contact__customer=c)
 
 
 def _queries(client, params) -> int:

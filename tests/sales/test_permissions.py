@@ -25,7 +25,7 @@ def urls() -> list[tuple[str, dict]]:
 
 
 def member_of(group: str | None):
-    user = UserFactory(password=None)
+    user = UserFactory.create(password=None)
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user

@@ -62,7 +62,7 @@ def seeded(superuser) -> str:
     sku, x, y = product("SKU-1"), product("X-1"), product("Y-1")
     affinity(x, sku, "3.100")
     affinity(y, sku, "1.200")
-    manager = UserFactory(username="kari", first_name="Kari", last_name="Nordmann")
+    manager = UserFactory.create(username="kari", first_name="Kari", last_name="Nordmann")
     for n in range(12):
         c = customer(
             tier="ABC"[n % 3],
@@ -73,9 +73,9 @@ def seeded(superuser) -> str:
         )
         satisfied(c, None if n % 5 == 0 else n % 11, account_nps=str(n * 5))
         hold(c, *((x,) if n % 2 else (x, y))[: n % 3])
-        SurveyResponseFactory(contact__customer=c, score=n % 11)
-    FollowUpTaskFactory(response__contact__customer=c, assigned_to=manager)
-    FollowUpTaskFactory(
+        SurveyResponseFactory.create(contact__customer=c, score=n % 11)
+    FollowUpTaskFactory.create(response__contact__customer=c, assigned_to=manager)
+    FollowUpTaskFactory.create(
         response__contact__customer=c,
         status=Status.DONE,
         outcome="recovered",

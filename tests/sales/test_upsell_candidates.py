@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -55,8 +56,8 @@ def ranked(shop):
         "open_followup": candidate(9, x1),
         "done_followup": candidate(9, x2),
     }
-    FollowUpTaskFactory(response__contact__customer=made["open_followup"], status=Status.IN_PROGRESS)
-    FollowUpTaskFactory(
+    FollowUpTaskFactory.create(response__contact__customer=made["open_followup"], status=Status.IN_PROGRESS)
+    FollowUpTaskFactory.create(
         response__contact__customer=made["done_followup"],
         status=Status.DONE,
         completed_at=datetime(2026, 9, 1, tzinfo=OSLO),
@@ -145,7 +146,8 @@ def test_a_product_without_affinities_lists_every_gated_customer_by_id(admin_api
 
 def walk(client, params: dict, *, backward: bool = False) -> list[list[int]]:
     url = f"{URL}?{urlencode(params, doseq=True)}"
-    pages, body = [], None
+    pages: list[list[int]] = []
+    body: dict[str, Any] = {}
     while url:
         body = client.get(url, secure=True).json()
         pages.append([row["id"] for row in body["results"]])

@@ -69,10 +69,10 @@ def test_the_registered_customer_and_contact_admins_carry_the_survey_pieces():
 
 
 def test_sending_nps_to_a_customer_invites_its_contacts_and_reports_each_skip(client, superuser):
-    customer = CustomerFactory()
-    reachable = ContactFactory(customer=customer)
-    ContactFactory(customer=customer, opted_out=True)
-    ContactFactory(customer=customer, email="")
+    customer = CustomerFactory.create()
+    reachable = ContactFactory.create(customer=customer)
+    ContactFactory.create(customer=customer, opted_out=True)
+    ContactFactory.create(customer=customer, email="")
     client.force_login(superuser)
 
     response = run_action(client, "customer", "send_nps_survey", [customer.pk])
@@ -93,8 +93,8 @@ def test_sending_nps_to_a_customer_invites_its_contacts_and_reports_each_skip(cl
 
 
 def test_sending_csat_to_selected_contacts_invites_only_those(client, superuser):
-    chosen = ContactFactory()
-    ContactFactory(customer=chosen.customer)
+    chosen = ContactFactory.create()
+    ContactFactory.create(customer=chosen.customer)
     client.force_login(superuser)
 
     run_action(client, "contact", "send_csat_survey", [chosen.pk])
@@ -104,9 +104,9 @@ def test_sending_csat_to_selected_contacts_invites_only_those(client, superuser)
 
 
 def test_sending_reports_the_cool_down_and_open_follow_up_skips(client, superuser):
-    recently_asked = ContactFactory()
-    SurveyInvitationFactory(contact=recently_asked)
-    held_back = ContactFactory()
+    recently_asked = ContactFactory.create()
+    SurveyInvitationFactory.create(contact=recently_asked)
+    held_back = ContactFactory.create()
     suppress_surveys(customer_id=held_back.customer_id, reason="followup:1")
     client.force_login(superuser)
 
@@ -119,8 +119,8 @@ def test_sending_reports_the_cool_down_and_open_follow_up_skips(client, superuse
 
 
 def test_each_manual_send_is_its_own_cause(client, superuser):
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
     client.force_login(superuser)
     run_action(client, "customer", "send_nps_survey", [customer.pk])
 
@@ -132,10 +132,10 @@ def test_each_manual_send_is_its_own_cause(client, superuser):
 
 
 def test_staff_without_the_invitation_permission_cannot_send_surveys(client):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory.create(is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_customer"))
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
     client.force_login(staff)
 
     page = client.get(reverse("admin:customers_customer_changelist"), secure=True)
@@ -146,12 +146,12 @@ def test_staff_without_the_invitation_permission_cannot_send_surveys(client):
 
 
 def test_staff_with_the_invitation_permission_can_send_surveys(client):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory.create(is_staff=True)
     staff.user_permissions.add(
         Permission.objects.get(codename="view_contact"),
         Permission.objects.get(codename="add_surveyinvitation"),
     )
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     client.force_login(staff)
 
     run_action(client, "contact", "send_nps_survey", [contact.pk])
@@ -163,12 +163,12 @@ def test_staff_with_the_invitation_permission_can_send_surveys(client):
 
 
 def test_the_customer_page_shows_the_survey_history_newest_first(client, superuser):
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     now = timezone.now()
-    SurveyResponseFactory(
+    SurveyResponseFactory.create(
         contact=contact, score=3, comment="Treg levering", submitted_at=now - timedelta(days=9)
     )
-    SurveyResponseFactory(contact=contact, score=10, comment="Mye bedre nå", submitted_at=now)
+    SurveyResponseFactory.create(contact=contact, score=10, comment="Mye bedre nå", submitted_at=now)
     client.force_login(superuser)
 
     response = client.get(reverse("admin:customers_customer_change", args=[contact.customer_id]), secure=True)
@@ -181,11 +181,11 @@ def test_the_customer_page_shows_the_survey_history_newest_first(client, superus
 
 
 def test_the_survey_history_shows_the_newest_twenty(client, superuser):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     now = timezone.now()
     for days in range(25):
-        SurveyResponseFactory(
-            contact=ContactFactory(customer=customer),
+        SurveyResponseFactory.create(
+            contact=ContactFactory.create(customer=customer),
             comment=f"svar-{days:02d}.",
             submitted_at=now - timedelta(days=days),
         )
@@ -200,16 +200,16 @@ def test_the_survey_history_shows_the_newest_twenty(client, superuser):
 
 
 def test_the_customer_page_makes_the_same_number_of_queries_for_3_and_25_responses(client, superuser):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     contacts = ContactFactory.create_batch(3, customer=customer)
     for contact in contacts:
-        SurveyResponseFactory(contact=contact)
+        SurveyResponseFactory.create(contact=contact)
     client.force_login(superuser)
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     client.get(url, secure=True)  # warm the per-process caches (content types, the session)
     few = query_count(client, url)
     for index in range(22):
-        SurveyResponseFactory(contact=contacts[index % 3])
+        SurveyResponseFactory.create(contact=contacts[index % 3])
 
     many = query_count(client, url)
 
@@ -259,7 +259,7 @@ def test_the_dispatch_list_makes_the_same_number_of_queries_for_5_and_50_dispatc
     client.force_login(superuser)
     url = reverse("admin:surveys_surveydispatch_changelist")
     few = query_count(client, url)
-    other = UserFactory()
+    other = UserFactory.create()
     for index in range(45):
         SurveyDispatch.objects.create(trigger=Trigger.PURCHASE, created_by=other if index % 2 else superuser)
 
@@ -269,7 +269,7 @@ def test_the_dispatch_list_makes_the_same_number_of_queries_for_5_and_50_dispatc
 
 
 def test_the_response_list_colours_the_category(client, superuser):
-    SurveyResponseFactory(score=2)
+    SurveyResponseFactory.create(score=2)
     client.force_login(superuser)
 
     html = client.get(reverse("admin:surveys_surveyresponse_changelist"), secure=True).content.decode()
@@ -279,8 +279,8 @@ def test_the_response_list_colours_the_category(client, superuser):
 
 
 def test_the_response_list_filters_by_category(client, superuser):
-    SurveyResponseFactory(score=2, comment="misfornøyd-kunde")
-    SurveyResponseFactory(score=10, comment="fornøyd-kunde")
+    SurveyResponseFactory.create(score=2, comment="misfornøyd-kunde")
+    SurveyResponseFactory.create(score=10, comment="fornøyd-kunde")
     client.force_login(superuser)
 
     html = client.get(
@@ -292,8 +292,8 @@ def test_the_response_list_filters_by_category(client, superuser):
 
 
 def test_the_response_list_searches_by_contact_email(client, superuser):
-    SurveyResponseFactory(contact=ContactFactory(email="finn.meg@kunde.no"), comment="funnet")
-    SurveyResponseFactory(comment="ikke-funnet")
+    SurveyResponseFactory.create(contact=ContactFactory.create(email="finn.meg@kunde.no"), comment="funnet")
+    SurveyResponseFactory.create(comment="ikke-funnet")
     client.force_login(superuser)
 
     html = client.get(
@@ -351,7 +351,7 @@ def test_the_survey_policy_cannot_be_added_or_deleted(client, superuser):
 
 
 def test_the_survey_questions_can_be_edited_but_not_the_kind(client, superuser):
-    survey = SurveyInvitationFactory().survey
+    survey = SurveyInvitationFactory.create().survey
     client.force_login(superuser)
     url = reverse("admin:surveys_survey_change", args=[survey.pk])
 
@@ -378,7 +378,7 @@ def test_the_survey_questions_can_be_edited_but_not_the_kind(client, superuser):
 
 
 def test_retrying_from_the_invitation_list_resets_invitations_that_gave_up(client, superuser):
-    gave_up = SurveyInvitationFactory(send_attempts=5, last_error="SMTPServerDisconnected")
+    gave_up = SurveyInvitationFactory.create(send_attempts=5, last_error="SMTPServerDisconnected")
     client.force_login(superuser)
 
     client.post(

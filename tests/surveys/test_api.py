@@ -25,7 +25,7 @@ def _fresh_throttle_counts():
 @pytest.fixture
 def integration_user(db):
     # password=None: an unusable password costs no hashing, and API clients sign in by token anyway.
-    user = UserFactory(username="typeform", password=None)
+    user = UserFactory.create(username="typeform", password=None)
     user.user_permissions.add(Permission.objects.get(codename="add_surveyresponse"))
     return user
 
@@ -39,7 +39,7 @@ def api(integration_user) -> APIClient:
 
 @pytest.fixture
 def customer(db):
-    return CustomerFactory(external_id="K100")
+    return CustomerFactory.create(external_id="K100")
 
 
 def post(client: APIClient, body: object, **kwargs):
@@ -205,7 +205,7 @@ def test_a_wrong_token_is_a_401(customer):
 def test_a_token_of_a_user_without_the_add_permission_is_a_403(customer):
     client = APIClient()
     client.credentials(
-        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(password=None)).key}"
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory.create(password=None)).key}"
     )
 
     response = post(client, {"customer": "K100", "kind": "nps", "score": 9})
@@ -228,7 +228,7 @@ def test_a_permission_through_a_group_is_enough(customer):
 
     group = Group.objects.create(name="Integrations")
     group.permissions.add(Permission.objects.get(codename="add_surveyresponse"))
-    user = UserFactory(password=None)
+    user = UserFactory.create(password=None)
     user.groups.add(group)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
@@ -263,7 +263,7 @@ def test_the_created_contact_is_reused_whatever_the_case_of_the_email(api, custo
 
 
 def test_an_existing_contact_is_found_case_insensitively(api, customer):
-    kari = ContactFactory(customer=customer, name="Kari Nordmann", email="Kari@Kunde.no")
+    kari = ContactFactory.create(customer=customer, name="Kari Nordmann", email="Kari@Kunde.no")
 
     response = post(api, {"customer": "K100", "kind": "csat", "score": 5, "contact_email": "kari@kunde.no"})
 
@@ -273,7 +273,7 @@ def test_an_existing_contact_is_found_case_insensitively(api, customer):
 
 
 def test_the_same_email_at_another_customer_is_another_contact(api, customer):
-    other = ContactFactory(customer=CustomerFactory(), email="kari@kunde.no")
+    other = ContactFactory.create(customer=CustomerFactory.create(), email="kari@kunde.no")
 
     post(api, {"customer": "K100", "kind": "nps", "score": 9, "contact_email": "kari@kunde.no"})
 

@@ -31,8 +31,8 @@ def invite(contacts: list[Contact], *, key: str = "manual:test", **kwargs) -> Su
 
 
 def test_an_eligible_contact_is_invited_to_the_active_survey_with_the_policys_expiry():
-    contact = ContactFactory()
-    user = UserFactory()
+    contact = ContactFactory.create()
+    user = UserFactory.create()
 
     with time_machine.travel(START, tick=False):
         dispatch = invite([contact], kind=SurveyKind.CSAT, created_by=user)
@@ -48,7 +48,7 @@ def test_an_eligible_contact_is_invited_to_the_active_survey_with_the_policys_ex
 
 
 def test_inviting_queues_the_outbox_after_commit(django_capture_on_commit_callbacks):
-    contact = ContactFactory()
+    contact = ContactFactory.create()
 
     with django_capture_on_commit_callbacks() as callbacks:
         invite([contact])
@@ -57,7 +57,7 @@ def test_inviting_queues_the_outbox_after_commit(django_capture_on_commit_callba
 
 
 def test_a_dispatch_that_invites_no_one_queues_nothing(django_capture_on_commit_callbacks):
-    contact = ContactFactory(opted_out=True)
+    contact = ContactFactory.create(opted_out=True)
 
     with django_capture_on_commit_callbacks() as callbacks:
         invite([contact])
@@ -66,7 +66,7 @@ def test_a_dispatch_that_invites_no_one_queues_nothing(django_capture_on_commit_
 
 
 def test_a_contact_invited_exactly_90_days_ago_is_still_in_the_cool_down():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     with time_machine.travel(START, tick=False):
         invite([contact], key="manual:first")
 
@@ -79,7 +79,7 @@ def test_a_contact_invited_exactly_90_days_ago_is_still_in_the_cool_down():
 
 
 def test_a_contact_is_invited_again_once_the_90_day_cool_down_has_passed():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     with time_machine.travel(START, tick=False):
         invite([contact], key="manual:first")
 
@@ -95,7 +95,7 @@ def test_the_cool_down_follows_the_policy():
     policy = SurveyPolicy.current()
     policy.cooldown_days = 30
     policy.save(update_fields=["cooldown_days"])
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     with time_machine.travel(START, tick=False):
         invite([contact], key="manual:first")
 
@@ -106,7 +106,7 @@ def test_the_cool_down_follows_the_policy():
 
 
 def test_the_cool_down_spans_survey_kinds():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     invite([contact], key="manual:nps", kind=SurveyKind.NPS)
 
     dispatch = invite([contact], key="manual:csat", kind=SurveyKind.CSAT)
@@ -115,7 +115,7 @@ def test_the_cool_down_spans_survey_kinds():
 
 
 def test_an_opted_out_contact_is_skipped_and_counted():
-    contact = ContactFactory(opted_out=True)
+    contact = ContactFactory.create(opted_out=True)
 
     dispatch = invite([contact])
 
@@ -124,7 +124,7 @@ def test_an_opted_out_contact_is_skipped_and_counted():
 
 
 def test_a_contact_without_email_is_skipped_and_counted():
-    contact = ContactFactory(email="")
+    contact = ContactFactory.create(email="")
 
     dispatch = invite([contact])
 
@@ -133,7 +133,7 @@ def test_a_contact_without_email_is_skipped_and_counted():
 
 
 def test_a_customer_with_an_open_suppression_is_skipped_and_counted():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     suppress_surveys(customer_id=contact.customer_id, reason="followup:1")
 
     dispatch = invite([contact])
@@ -142,7 +142,7 @@ def test_a_customer_with_an_open_suppression_is_skipped_and_counted():
 
 
 def test_a_lifted_suppression_no_longer_holds_surveys_back():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     suppress_surveys(customer_id=contact.customer_id, reason="followup:1")
     lift_survey_suppression(customer_id=contact.customer_id, reason="followup:1")
 
@@ -152,7 +152,7 @@ def test_a_lifted_suppression_no_longer_holds_surveys_back():
 
 
 def test_a_contact_already_invited_for_the_same_cause_is_counted_as_such_not_as_cool_down():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     invite([contact], key="purchase:2026-03-01")
 
     dispatch = invite([contact], key="purchase:2026-03-01")
@@ -162,11 +162,11 @@ def test_a_contact_already_invited_for_the_same_cause_is_counted_as_such_not_as_
 
 
 def test_ignoring_the_cool_down_bypasses_only_the_cool_down():
-    recent = ContactFactory()
+    recent = ContactFactory.create()
     invite([recent], key="manual:earlier")
-    opted_out = ContactFactory(opted_out=True)
-    no_email = ContactFactory(email="")
-    suppressed = ContactFactory()
+    opted_out = ContactFactory.create(opted_out=True)
+    no_email = ContactFactory.create(email="")
+    suppressed = ContactFactory.create()
     suppress_surveys(customer_id=suppressed.customer_id, reason="followup:7")
 
     dispatch = invite([recent, opted_out, no_email, suppressed], key="followup:7", respect_cooldown=False)
@@ -182,14 +182,14 @@ def test_ignoring_the_cool_down_bypasses_only_the_cool_down():
 
 
 def test_each_skipped_contact_is_counted_once_under_the_first_rule_that_stops_it():
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     suppress_surveys(customer_id=customer.pk, reason="followup:9")
     # Opted out and suppressed: counted as opted out only.
-    opted_out = ContactFactory(customer=customer, opted_out=True)
+    opted_out = ContactFactory.create(customer=customer, opted_out=True)
     # No email and suppressed: counted as without email only.
-    no_email = ContactFactory(customer=customer, email="")
-    suppressed = ContactFactory(customer=customer)
-    eligible = ContactFactory()
+    no_email = ContactFactory.create(customer=customer, email="")
+    suppressed = ContactFactory.create(customer=customer)
+    eligible = ContactFactory.create()
 
     dispatch = invite([opted_out, no_email, suppressed, eligible])
 
@@ -206,10 +206,10 @@ PURCHASE = date(2026, 5, 4)
 
 
 def test_contacts_are_invited_to_nps_fourteen_days_after_a_purchase():
-    customer = CustomerFactory()
-    buyer, colleague = ContactFactory(customer=customer), ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
-    ContactFactory()  # another customer's contact, who bought nothing
+    customer = CustomerFactory.create()
+    buyer, colleague = ContactFactory.create(customer=customer), ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
+    ContactFactory.create()  # another customer's contact, who bought nothing
 
     invite_after_purchases(today=PURCHASE + timedelta(days=14))
 
@@ -221,9 +221,9 @@ def test_contacts_are_invited_to_nps_fourteen_days_after_a_purchase():
 
 
 def test_no_one_is_invited_thirteen_days_after_a_purchase():
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
 
     invite_after_purchases(today=PURCHASE + timedelta(days=13))
 
@@ -231,9 +231,9 @@ def test_no_one_is_invited_thirteen_days_after_a_purchase():
 
 
 def test_a_day_the_job_did_not_run_is_caught_up():
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
 
     invite_after_purchases(today=PURCHASE + timedelta(days=16))
 
@@ -241,9 +241,9 @@ def test_a_day_the_job_did_not_run_is_caught_up():
 
 
 def test_a_purchase_older_than_the_catch_up_window_is_not_invited():
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
 
     invite_after_purchases(today=PURCHASE + timedelta(days=17))
 
@@ -251,9 +251,9 @@ def test_a_purchase_older_than_the_catch_up_window_is_not_invited():
 
 
 def test_rerunning_the_purchase_job_invites_no_one_twice():
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
     invite_after_purchases(today=PURCHASE + timedelta(days=14))
 
     again = invite_after_purchases(today=PURCHASE + timedelta(days=14))
@@ -265,10 +265,10 @@ def test_rerunning_the_purchase_job_invites_no_one_twice():
 
 
 def test_a_second_purchase_within_the_cool_down_does_not_ask_again():
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
-    RevenueLineFactory(customer=customer, date=PURCHASE + timedelta(days=20))
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE + timedelta(days=20))
     with time_machine.travel(datetime(2026, 5, 18, 9, 30, tzinfo=UTC), tick=False):
         invite_after_purchases(today=PURCHASE + timedelta(days=14))
 
@@ -283,9 +283,9 @@ def test_the_purchase_delay_follows_the_policy():
     policy = SurveyPolicy.current()
     policy.purchase_delay_days = 7
     policy.save(update_fields=["purchase_delay_days"])
-    customer = CustomerFactory()
-    ContactFactory(customer=customer)
-    RevenueLineFactory(customer=customer, date=PURCHASE)
+    customer = CustomerFactory.create()
+    ContactFactory.create(customer=customer)
+    RevenueLineFactory.create(customer=customer, date=PURCHASE)
 
     invite_after_purchases(today=PURCHASE + timedelta(days=7))
 

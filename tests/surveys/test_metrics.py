@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def answers(*scores: int, **fields) -> None:
     for score in scores:
-        SurveyResponseFactory(score=score, **fields)
+        SurveyResponseFactory.create(score=score, **fields)
 
 
 def test_five_promoters_three_passives_and_two_detractors_give_an_nps_of_30():
@@ -63,23 +63,23 @@ def test_without_answers_the_nps_is_none_not_zero():
 
 def test_csat_and_ces_answers_do_not_count_toward_the_nps():
     answers(9)
-    SurveyResponseFactory(kind=SurveyKind.CSAT, score=1)
-    SurveyResponseFactory(kind=SurveyKind.CES, score=7)
+    SurveyResponseFactory.create(kind=SurveyKind.CSAT, score=1)
+    SurveyResponseFactory.create(kind=SurveyKind.CES, score=7)
 
     assert nps().responses == 1
 
 
 def test_nps_counts_only_the_responses_it_is_given():
-    customer = CustomerFactory()
-    answers(0, contact=ContactFactory(customer=customer))
+    customer = CustomerFactory.create()
+    answers(0, contact=ContactFactory.create(customer=customer))
     answers(10, 10)
 
     assert nps(SurveyResponse.objects.filter(customer=customer)).score == -100.0
 
 
 def test_nps_by_tier_counts_each_answer_under_its_customers_tier_and_lists_every_tier():
-    a_contact = ContactFactory(customer=CustomerFactory(tier=Tier.A))
-    b_contact = ContactFactory(customer=CustomerFactory(tier=Tier.B))
+    a_contact = ContactFactory.create(customer=CustomerFactory.create(tier=Tier.A))
+    b_contact = ContactFactory.create(customer=CustomerFactory.create(tier=Tier.B))
     answers(10, 9, 3, contact=a_contact)
     answers(2, 8, contact=b_contact)
 
@@ -130,9 +130,9 @@ def test_twelve_months_reach_back_across_the_new_year():
 
 def test_the_response_rate_is_answered_invitations_over_sent_invitations():
     sent = datetime(2026, 3, 1, tzinfo=UTC)
-    SurveyInvitationFactory(sent_at=sent, responded_at=sent + timedelta(days=1))
+    SurveyInvitationFactory.create(sent_at=sent, responded_at=sent + timedelta(days=1))
     SurveyInvitationFactory.create_batch(3, sent_at=sent)
-    SurveyInvitationFactory(sent_at=None)  # still in the outbox: not asked yet
+    SurveyInvitationFactory.create(sent_at=None)  # still in the outbox: not asked yet
 
     rate = response_rate()
 
@@ -140,10 +140,10 @@ def test_the_response_rate_is_answered_invitations_over_sent_invitations():
 
 
 def test_the_response_rate_since_a_time_counts_invitations_sent_since_then():
-    SurveyInvitationFactory(
+    SurveyInvitationFactory.create(
         sent_at=datetime(2026, 1, 1, tzinfo=UTC), responded_at=datetime(2026, 1, 2, tzinfo=UTC)
     )
-    SurveyInvitationFactory(sent_at=datetime(2026, 3, 1, tzinfo=UTC))
+    SurveyInvitationFactory.create(sent_at=datetime(2026, 3, 1, tzinfo=UTC))
 
     rate = response_rate(since=datetime(2026, 2, 1, tzinfo=UTC))
 
@@ -155,8 +155,8 @@ def test_without_sent_invitations_the_response_rate_is_none():
 
 
 def test_account_nps_uses_only_each_contacts_latest_score():
-    customer = CustomerFactory()
-    changed_mind, steady = ContactFactory(customer=customer), ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    changed_mind, steady = ContactFactory.create(customer=customer), ContactFactory.create(customer=customer)
     day = datetime(2026, 3, 1, tzinfo=UTC)
     answers(2, 3, contact=changed_mind, submitted_at=day)
     answers(10, contact=changed_mind, submitted_at=day + timedelta(days=30))
@@ -170,9 +170,9 @@ def test_account_nps_uses_only_each_contacts_latest_score():
 
 
 def test_account_nps_ignores_csat_when_finding_the_latest_nps():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     answers(10, contact=contact, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
-    SurveyResponseFactory(
+    SurveyResponseFactory.create(
         kind=SurveyKind.CSAT, score=1, contact=contact, submitted_at=datetime(2026, 4, 1, tzinfo=UTC)
     )
 
@@ -180,21 +180,21 @@ def test_account_nps_ignores_csat_when_finding_the_latest_nps():
 
 
 def test_two_answers_of_a_contact_at_the_same_moment_count_once():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     answers(9, 10, contact=contact, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
 
     assert account_nps()[contact.customer_id].responses == 1
 
 
 def test_answers_without_a_contact_do_not_count_toward_the_account_nps():
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     answers(0, 0, customer=customer, contact=None)
 
     assert account_nps() == {}
 
 
 def test_account_nps_can_be_limited_to_some_customers():
-    wanted, other = ContactFactory(), ContactFactory()
+    wanted, other = ContactFactory.create(), ContactFactory.create()
     answers(9, contact=wanted)
     answers(9, contact=other)
 
@@ -202,10 +202,10 @@ def test_account_nps_can_be_limited_to_some_customers():
 
 
 def test_the_largest_customers_come_by_revenue_with_their_account_nps():
-    small = CustomerFactory(revenue_12m=100)
-    big = CustomerFactory(revenue_12m=900_000)
-    middle = CustomerFactory(revenue_12m=300_000)
-    answers(10, contact=ContactFactory(customer=big))
+    small = CustomerFactory.create(revenue_12m=100)
+    big = CustomerFactory.create(revenue_12m=900_000)
+    middle = CustomerFactory.create(revenue_12m=300_000)
+    answers(10, contact=ContactFactory.create(customer=big))
 
     rows = largest_customers_account_nps(limit=2)
 

@@ -33,7 +33,7 @@ def _fresh_throttle_counts():
 
 @pytest.fixture
 def seller():
-    user = UserFactory(username="selger", password=None)
+    user = UserFactory.create(username="selger", password=None)
     user.groups.add(Group.objects.get(name="Sales"))
     return user
 
@@ -47,8 +47,8 @@ def metrics(user, **params):
 
 
 def answer(customer, score: int, submitted_at: datetime = NOW - timedelta(days=1), **fields):
-    return SurveyResponseFactory(
-        contact=ContactFactory(customer=customer), score=score, submitted_at=submitted_at, **fields
+    return SurveyResponseFactory.create(
+        contact=ContactFactory.create(customer=customer), score=score, submitted_at=submitted_at, **fields
     )
 
 
@@ -63,7 +63,7 @@ def figures(responses: int, promoters: int, passives: int, detractors: int, nps:
 
 
 def test_nps_by_tier_lists_every_tier_with_its_counts(seller):
-    a, c = CustomerFactory(tier="A"), CustomerFactory(tier="C")
+    a, c = CustomerFactory.create(tier="A"), CustomerFactory.create(tier="C")
     for score in (10, 9, 3):
         answer(a, score)
     answer(c, 7)
@@ -85,9 +85,9 @@ def test_tier_is_the_grouping_when_none_is_asked_for(seller):
 
 
 def test_nps_by_account_manager_names_each_manager_and_the_unassigned(seller):
-    kari = UserFactory(username="kari", first_name="Kari", last_name="Nordmann")
-    answer(CustomerFactory(account_manager=kari), 10)
-    answer(CustomerFactory(account_manager=None), 2)
+    kari = UserFactory.create(username="kari", first_name="Kari", last_name="Nordmann")
+    answer(CustomerFactory.create(account_manager=kari), 10)
+    answer(CustomerFactory.create(account_manager=None), 2)
 
     body = metrics(seller, group_by="account_manager").json()
 
@@ -98,9 +98,9 @@ def test_nps_by_account_manager_names_each_manager_and_the_unassigned(seller):
 
 
 def test_nps_by_industry_puts_customers_without_one_last(seller):
-    answer(CustomerFactory(industry="Transport"), 9)
-    answer(CustomerFactory(industry="Bygg og anlegg"), 8)
-    answer(CustomerFactory(industry=""), 5)
+    answer(CustomerFactory.create(industry="Transport"), 9)
+    answer(CustomerFactory.create(industry="Bygg og anlegg"), 8)
+    answer(CustomerFactory.create(industry=""), 5)
 
     body = metrics(seller, group_by="industry").json()
 
@@ -113,7 +113,7 @@ def test_nps_by_industry_puts_customers_without_one_last(seller):
 
 @time_machine.travel(NOW, tick=False)
 def test_nps_by_month_shows_the_asked_months_and_counts_only_them(seller):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     answer(customer, 10, submitted_at=datetime(2026, 6, 2, tzinfo=UTC))
     answer(customer, 0, submitted_at=datetime(2026, 4, 20, tzinfo=UTC))
     answer(customer, 0, submitted_at=datetime(2025, 12, 1, tzinfo=UTC))  # before the 3 months
@@ -130,7 +130,7 @@ def test_nps_by_month_shows_the_asked_months_and_counts_only_them(seller):
 
 
 def test_since_leaves_out_earlier_answers_and_follow_ups(seller):
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     answer(customer, 10, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
     answer(customer, 2, submitted_at=datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -141,12 +141,12 @@ def test_since_leaves_out_earlier_answers_and_follow_ups(seller):
 
 
 def test_the_follow_up_figures_come_along(seller):
-    contact = ContactFactory()
-    SurveyInvitationFactory(contact=contact, sent_at=NOW - timedelta(days=5))
-    SurveyInvitationFactory(contact=contact, sent_at=NOW - timedelta(days=5), responded_at=NOW)
-    unhappy = SurveyResponseFactory(contact=contact, score=2, submitted_at=NOW - timedelta(days=4))
+    contact = ContactFactory.create()
+    SurveyInvitationFactory.create(contact=contact, sent_at=NOW - timedelta(days=5))
+    SurveyInvitationFactory.create(contact=contact, sent_at=NOW - timedelta(days=5), responded_at=NOW)
+    unhappy = SurveyResponseFactory.create(contact=contact, score=2, submitted_at=NOW - timedelta(days=4))
     created = NOW - timedelta(days=4)
-    FollowUpTaskFactory(
+    FollowUpTaskFactory.create(
         response=unhappy,
         created_at=created,
         first_contact_at=created + timedelta(hours=2),
@@ -154,7 +154,7 @@ def test_the_follow_up_figures_come_along(seller):
         status=Status.DONE,
         outcome=Outcome.RECOVERED,
     )
-    SurveyResponseFactory(contact=contact, score=9, submitted_at=NOW - timedelta(days=1))
+    SurveyResponseFactory.create(contact=contact, score=9, submitted_at=NOW - timedelta(days=1))
 
     body = metrics(seller).json()
 
@@ -190,12 +190,12 @@ def test_an_anonymous_request_is_answered_401():
 
 
 def test_a_user_without_the_survey_permission_is_answered_403():
-    assert metrics(UserFactory(password=None)).status_code == 403
+    assert metrics(UserFactory.create(password=None)).status_code == 403
 
 
 @pytest.mark.parametrize("group", ["Sales", "Account managers", "Follow-up leads"])
 def test_every_role_group_may_read_the_metrics(group):
-    user = UserFactory(password=None)
+    user = UserFactory.create(password=None)
     user.groups.add(Group.objects.get(name=group))
 
     assert metrics(user).status_code == 200

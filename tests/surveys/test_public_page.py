@@ -31,8 +31,8 @@ def unsubscribe_path(contact: Contact) -> str:
 
 
 def invitation_for(*, kind: str = SurveyKind.NPS, language: str = "nb", **kwargs) -> SurveyInvitation:
-    return SurveyInvitationFactory(
-        survey=active_survey(kind), contact=ContactFactory(language=language), **kwargs
+    return SurveyInvitationFactory.create(
+        survey=active_survey(kind), contact=ContactFactory.create(language=language), **kwargs
     )
 
 
@@ -360,7 +360,7 @@ def test_an_invalid_score_does_not_use_up_the_invitation():
 
 
 def test_unsubscribe_page_asks_first_in_the_contacts_language_and_changes_nothing(client):
-    contact = ContactFactory(language="en")
+    contact = ContactFactory.create(language="en")
 
     response = client.get(unsubscribe_path(contact), secure=True)
 
@@ -373,7 +373,7 @@ def test_unsubscribe_page_asks_first_in_the_contacts_language_and_changes_nothin
 
 
 def test_confirming_the_unsubscribe_page_opts_the_contact_out(client):
-    contact = ContactFactory(language="nb")
+    contact = ContactFactory.create(language="nb")
 
     response = client.post(unsubscribe_path(contact), secure=True)
 
@@ -385,7 +385,7 @@ def test_confirming_the_unsubscribe_page_opts_the_contact_out(client):
 
 
 def test_one_click_unsubscribe_from_a_mail_client_opts_out_without_a_csrf_token():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     mail_client = Client(enforce_csrf_checks=True)
 
     response = mail_client.post(
@@ -401,7 +401,7 @@ def test_one_click_unsubscribe_from_a_mail_client_opts_out_without_a_csrf_token(
 
 
 def test_unsubscribing_twice_keeps_the_first_opt_out_time(client):
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     client.post(unsubscribe_path(contact), secure=True)
     contact.refresh_from_db()
     first = contact.opted_out_at
@@ -414,7 +414,7 @@ def test_unsubscribing_twice_keeps_the_first_opt_out_time(client):
 
 
 def test_a_tampered_unsubscribe_link_is_not_found_and_opts_no_one_out(client):
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     url = reverse("surveys:unsubscribe", args=[tampered(unsubscribe_token(contact.pk))])
 
     response = client.post(url, secure=True)
@@ -425,7 +425,7 @@ def test_a_tampered_unsubscribe_link_is_not_found_and_opts_no_one_out(client):
 
 
 def test_a_survey_token_does_not_unsubscribe_anyone(client):
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     url = reverse("surveys:unsubscribe", args=[invitation_token(contact.pk)])
 
     response = client.post(url, secure=True)
@@ -436,7 +436,7 @@ def test_a_survey_token_does_not_unsubscribe_anyone(client):
 
 
 def test_unsubscribe_page_is_not_cached_and_sends_no_referer_to_other_sites(client):
-    contact = ContactFactory()
+    contact = ContactFactory.create()
 
     response = client.get(unsubscribe_path(contact), secure=True)
 
@@ -446,7 +446,7 @@ def test_unsubscribe_page_is_not_cached_and_sends_no_referer_to_other_sites(clie
 
 def test_a_refused_form_post_on_the_survey_page_explains_itself_in_the_contacts_language():
 
-    invitation = SurveyInvitationFactory(contact=ContactFactory(language="en"))
+    invitation = SurveyInvitationFactory.create(contact=ContactFactory.create(language="en"))
     browser_without_cookies = Client(enforce_csrf_checks=True)
 
     response = browser_without_cookies.post(

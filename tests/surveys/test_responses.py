@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_scores_fall_into_their_category(kind, score, category):
-    response, _ = record_response(kind=kind, customer=CustomerFactory(), score=score, source=Source.API)
+    response, _ = record_response(
+        kind=kind, customer=CustomerFactory.create(), score=score, source=Source.API
+    )
 
     assert SurveyResponse.objects.get(pk=response.pk).category == category
 
@@ -34,8 +36,12 @@ def test_scores_fall_into_their_category(kind, score, category):
 def test_the_csat_and_ces_unhappy_rule_is_configurable():
     SurveyPolicy.objects.update_or_create(pk=1, defaults={"csat_detractor_max": 3, "ces_detractor_max": 2})
 
-    csat, _ = record_response(kind=SurveyKind.CSAT, customer=CustomerFactory(), score=3, source=Source.API)
-    ces, _ = record_response(kind=SurveyKind.CES, customer=CustomerFactory(), score=3, source=Source.API)
+    csat, _ = record_response(
+        kind=SurveyKind.CSAT, customer=CustomerFactory.create(), score=3, source=Source.API
+    )
+    ces, _ = record_response(
+        kind=SurveyKind.CES, customer=CustomerFactory.create(), score=3, source=Source.API
+    )
 
     assert (csat.category, ces.category) == (Category.DETRACTOR, Category.PASSIVE)
 
@@ -52,7 +58,7 @@ def test_the_csat_and_ces_unhappy_rule_is_configurable():
 )
 def test_a_score_outside_its_scale_is_refused_and_not_stored(kind, score):
     with pytest.raises(BadInput) as error:
-        record_response(kind=kind, customer=CustomerFactory(), score=score, source=Source.API)
+        record_response(kind=kind, customer=CustomerFactory.create(), score=score, source=Source.API)
 
     assert error.value.field == "score"
     assert not SurveyResponse.objects.exists()
@@ -60,7 +66,7 @@ def test_a_score_outside_its_scale_is_refused_and_not_stored(kind, score):
 
 def test_a_score_that_is_not_a_whole_number_is_refused():
     with pytest.raises(BadInput, match="scores run from 0 to 10"):
-        record_response(kind=SurveyKind.NPS, customer=CustomerFactory(), score="7", source=Source.API)
+        record_response(kind=SurveyKind.NPS, customer=CustomerFactory.create(), score="7", source=Source.API)
 
 
 def test_the_database_refuses_an_off_scale_score_from_any_path():
@@ -69,11 +75,11 @@ def test_the_database_refuses_an_off_scale_score_from_any_path():
     from tests.factories import SurveyResponseFactory
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        SurveyResponseFactory(kind=SurveyKind.CSAT, score=9, category=Category.PROMOTER)
+        SurveyResponseFactory.create(kind=SurveyKind.CSAT, score=9, category=Category.PROMOTER)
 
 
 def test_the_same_idempotency_key_twice_stores_one_response():
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
 
     first, created_first = record_response(
         kind=SurveyKind.NPS, customer=customer, score=4, source=Source.API, external_id="typeform-123"
@@ -88,7 +94,7 @@ def test_the_same_idempotency_key_twice_stores_one_response():
 
 
 def test_the_same_idempotency_key_with_another_answer_is_a_conflict():
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     record_response(kind=SurveyKind.NPS, customer=customer, score=4, source=Source.API, external_id="k1")
 
     with pytest.raises(ResponseConflict, match="already used"):

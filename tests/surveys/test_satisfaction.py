@@ -26,11 +26,11 @@ def satisfaction(customer) -> CustomerSatisfaction:
 
 
 def test_the_latest_answer_from_any_contact_is_the_customers_latest_nps():
-    customer = CustomerFactory()
-    first, second = ContactFactory(customer=customer), ContactFactory(customer=customer)
-    SurveyResponseFactory(contact=first, score=3, submitted_at=at(0))
-    SurveyResponseFactory(contact=second, score=8, submitted_at=at(5))
-    SurveyResponseFactory(contact=first, score=10, submitted_at=at(2))
+    customer = CustomerFactory.create()
+    first, second = ContactFactory.create(customer=customer), ContactFactory.create(customer=customer)
+    SurveyResponseFactory.create(contact=first, score=3, submitted_at=at(0))
+    SurveyResponseFactory.create(contact=second, score=8, submitted_at=at(5))
+    SurveyResponseFactory.create(contact=first, score=10, submitted_at=at(2))
 
     refresh_customer_satisfaction(customer_ids=[customer.pk])
 
@@ -39,9 +39,9 @@ def test_the_latest_answer_from_any_contact_is_the_customers_latest_nps():
 
 
 def test_of_two_answers_stamped_alike_the_later_stored_is_the_latest():
-    contact = ContactFactory()
-    SurveyResponseFactory(contact=contact, score=2, submitted_at=at(1))
-    SurveyResponseFactory(contact=contact, score=9, submitted_at=at(1))
+    contact = ContactFactory.create()
+    SurveyResponseFactory.create(contact=contact, score=2, submitted_at=at(1))
+    SurveyResponseFactory.create(contact=contact, score=9, submitted_at=at(1))
 
     refresh_customer_satisfaction(customer_ids=[contact.customer_id])
 
@@ -49,13 +49,13 @@ def test_of_two_answers_stamped_alike_the_later_stored_is_the_latest():
 
 
 def test_account_nps_counts_only_each_contacts_latest_answer():
-    customer = CustomerFactory()
-    chatty, quiet, unhappy = (ContactFactory(customer=customer) for _ in range(3))
+    customer = CustomerFactory.create()
+    chatty, quiet, unhappy = (ContactFactory.create(customer=customer) for _ in range(3))
     for day, score in enumerate([0, 1, 2, 3, 10]):  # five answers, the latest a promoter
-        SurveyResponseFactory(contact=chatty, score=score, submitted_at=at(day))
-    SurveyResponseFactory(contact=quiet, score=9, submitted_at=at(1))
-    SurveyResponseFactory(contact=unhappy, score=9, submitted_at=at(1))
-    SurveyResponseFactory(contact=unhappy, score=4, submitted_at=at(3))
+        SurveyResponseFactory.create(contact=chatty, score=score, submitted_at=at(day))
+    SurveyResponseFactory.create(contact=quiet, score=9, submitted_at=at(1))
+    SurveyResponseFactory.create(contact=unhappy, score=9, submitted_at=at(1))
+    SurveyResponseFactory.create(contact=unhappy, score=4, submitted_at=at(3))
 
     refresh_customer_satisfaction(customer_ids=[customer.pk])
 
@@ -66,8 +66,8 @@ def test_account_nps_counts_only_each_contacts_latest_answer():
 
 
 def test_answers_without_a_contact_set_the_latest_nps_but_no_account_nps():
-    customer = CustomerFactory()
-    SurveyResponseFactory(customer=customer, contact=None, score=6, submitted_at=at(0))
+    customer = CustomerFactory.create()
+    SurveyResponseFactory.create(customer=customer, contact=None, score=6, submitted_at=at(0))
 
     refresh_customer_satisfaction(customer_ids=[customer.pk])
 
@@ -76,9 +76,9 @@ def test_answers_without_a_contact_set_the_latest_nps_but_no_account_nps():
 
 
 def test_csat_answers_and_customers_without_nps_answers_get_no_row():
-    answered_csat = CustomerFactory()
-    SurveyResponseFactory(customer=answered_csat, contact=None, kind=SurveyKind.CSAT, score=5)
-    silent = CustomerFactory()
+    answered_csat = CustomerFactory.create()
+    SurveyResponseFactory.create(customer=answered_csat, contact=None, kind=SurveyKind.CSAT, score=5)
+    silent = CustomerFactory.create()
 
     refresh_customer_satisfaction()
 
@@ -86,8 +86,8 @@ def test_csat_answers_and_customers_without_nps_answers_get_no_row():
 
 
 def test_an_imported_older_answer_does_not_replace_a_newer_latest():
-    customer = CustomerFactory()
-    recent, former = ContactFactory(customer=customer), ContactFactory(customer=customer)
+    customer = CustomerFactory.create()
+    recent, former = ContactFactory.create(customer=customer), ContactFactory.create(customer=customer)
     record_response(kind=SurveyKind.NPS, customer=customer, contact=recent, score=9, source=Source.API)
     newest = SurveyResponse.objects.get().submitted_at
 
@@ -107,7 +107,7 @@ def test_an_imported_older_answer_does_not_replace_a_newer_latest():
 
 
 def test_an_imported_older_answer_of_the_same_contact_does_not_replace_their_latest():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     record_response(
         kind=SurveyKind.NPS, customer=contact.customer, contact=contact, score=10, source=Source.API
     )
@@ -126,7 +126,7 @@ def test_an_imported_older_answer_of_the_same_contact_does_not_replace_their_lat
 
 
 def test_record_response_keeps_the_row_current_without_a_rebuild():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
 
     record_response(
         kind=SurveyKind.NPS, customer=contact.customer, contact=contact, score=4, source=Source.API
@@ -142,7 +142,7 @@ def test_record_response_keeps_the_row_current_without_a_rebuild():
 
 
 def test_a_csat_answer_leaves_the_satisfaction_row_alone():
-    contact = ContactFactory()
+    contact = ContactFactory.create()
     record_response(
         kind=SurveyKind.NPS, customer=contact.customer, contact=contact, score=7, source=Source.API
     )
@@ -157,9 +157,9 @@ def test_a_csat_answer_leaves_the_satisfaction_row_alone():
 
 def test_keeping_the_row_current_costs_the_same_queries_with_a_long_history():
     def queries_for_one_more_answer(history: int) -> int:
-        contact = ContactFactory()
+        contact = ContactFactory.create()
         for day in range(history):
-            SurveyResponseFactory(contact=contact, score=day % 11, submitted_at=at(day))
+            SurveyResponseFactory.create(contact=contact, score=day % 11, submitted_at=at(day))
         with CaptureQueriesContext(connection) as captured:
             record_response(
                 kind=SurveyKind.NPS, customer=contact.customer, contact=contact, score=8, source=Source.API
@@ -172,8 +172,8 @@ def test_keeping_the_row_current_costs_the_same_queries_with_a_long_history():
 
 
 def test_a_rerun_over_unchanged_answers_writes_nothing():
-    contact = ContactFactory()
-    SurveyResponseFactory(contact=contact, score=9, submitted_at=at(0))
+    contact = ContactFactory.create()
+    SurveyResponseFactory.create(contact=contact, score=9, submitted_at=at(0))
     assert refresh_customer_satisfaction() == 1
     written_at = satisfaction(contact.customer).updated_at
 
@@ -185,12 +185,12 @@ def test_a_rerun_over_unchanged_answers_writes_nothing():
 
 
 def test_the_rebuild_writes_only_the_customers_whose_figures_changed():
-    unchanged, changed = ContactFactory(), ContactFactory()
-    SurveyResponseFactory(contact=unchanged, score=9, submitted_at=at(0))
-    SurveyResponseFactory(contact=changed, score=9, submitted_at=at(0))
+    unchanged, changed = ContactFactory.create(), ContactFactory.create()
+    SurveyResponseFactory.create(contact=unchanged, score=9, submitted_at=at(0))
+    SurveyResponseFactory.create(contact=changed, score=9, submitted_at=at(0))
     refresh_customer_satisfaction()
     untouched_at = satisfaction(unchanged.customer).updated_at
-    SurveyResponseFactory(contact=changed, score=5, submitted_at=at(1))
+    SurveyResponseFactory.create(contact=changed, score=5, submitted_at=at(1))
 
     count = refresh_customer_satisfaction()
 
@@ -200,9 +200,9 @@ def test_the_rebuild_writes_only_the_customers_whose_figures_changed():
 
 
 def test_the_nightly_rebuild_covers_customers_in_every_chunk():
-    contacts = [ContactFactory() for _ in range(7)]
+    contacts = [ContactFactory.create() for _ in range(7)]
     for score, contact in enumerate(contacts):
-        SurveyResponseFactory(contact=contact, score=score, submitted_at=at(score))
+        SurveyResponseFactory.create(contact=contact, score=score, submitted_at=at(score))
 
     changed = refresh_customer_satisfaction(chunk_size=2)
 
@@ -213,8 +213,8 @@ def test_the_nightly_rebuild_covers_customers_in_every_chunk():
 
 
 def test_a_row_whose_answers_are_gone_is_deleted():
-    contact = ContactFactory()
-    answer = SurveyResponseFactory(contact=contact, score=9, submitted_at=at(0))
+    contact = ContactFactory.create()
+    answer = SurveyResponseFactory.create(contact=contact, score=9, submitted_at=at(0))
     refresh_customer_satisfaction()
     answer.delete()
 
@@ -225,8 +225,8 @@ def test_a_row_whose_answers_are_gone_is_deleted():
 
 
 def test_the_rebuilds_upsert_skips_a_row_written_since_it_was_read():
-    contact = ContactFactory()
-    SurveyResponseFactory(contact=contact, score=9, submitted_at=at(0))
+    contact = ContactFactory.create()
+    SurveyResponseFactory.create(contact=contact, score=9, submitted_at=at(0))
     refresh_customer_satisfaction()
     read_at = satisfaction(contact.customer).updated_at
     # An answer's refresh moves updated_at after the rebuild read the row.
@@ -244,8 +244,8 @@ def test_the_rebuilds_upsert_skips_a_row_written_since_it_was_read():
 
 
 def test_the_nightly_task_rebuilds_every_customer():
-    contact = ContactFactory()
-    SurveyResponseFactory(contact=contact, score=10, submitted_at=at(0))
+    contact = ContactFactory.create()
+    SurveyResponseFactory.create(contact=contact, score=10, submitted_at=at(0))
 
     changed = refresh_task()
 

@@ -1,6 +1,7 @@
 """The invitation outbox: what the email says, who gets it, and what happens when sending fails."""
 
 import smtplib
+from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ FAILING_BACKEND = "tests.surveys.test_sending.RejectingBackend"
 class RejectingBackend(LocmemBackend):
     """Delivers like locmem, except that the server refuses any address at bounce.example."""
 
-    def send_messages(self, messages: list[EmailMessage]) -> int:
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
         for message in messages:
             refused = [address for address in message.recipients() if address.endswith("@bounce.example")]
             if refused:
@@ -33,13 +34,13 @@ class RejectingBackend(LocmemBackend):
 
 
 class LongErrorBackend(LocmemBackend):
-    def send_messages(self, messages: list[EmailMessage]) -> int:
+    def send_messages(self, messages: Sequence[EmailMessage]) -> int:
         raise smtplib.SMTPDataError(554, "x" * 2000)
 
 
 def invitation_for(*, language: str = "nb", email: str | None = None, **kwargs) -> SurveyInvitation:
     contact_kwargs = {"language": language} if email is None else {"language": language, "email": email}
-    return SurveyInvitationFactory(contact=ContactFactory(**contact_kwargs), **kwargs)
+    return SurveyInvitationFactory.create(contact=ContactFactory.create(**contact_kwargs), **kwargs)
 
 
 def test_an_invitation_email_speaks_norwegian_to_a_norwegian_contact(mailoutbox):

@@ -1,0 +1,18 @@
+"""Types for test helpers: what Django's and DRF's test clients return."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    # HttpResponses with .json(), .context and .wsgi_request attached by the test clients.
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from rest_framework.response import _MonkeyPatchedResponse as ApiTestResponse
+
+    AnyTestResponse: TypeAlias = TestResponse | ApiTestResponse
+else:
+    from django.http import HttpResponse as TestResponse
+
+    ApiTestResponse = AnyTestResponse = TestResponse
+
+__all__ = ["AnyTestResponse", "ApiTestResponse", "TestResponse"]
