@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     # HttpResponses with .json(), .context and .wsgi_request attached by the test clients.
-    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
-    from rest_framework.response import _MonkeyPatchedResponse as ApiTestResponse
+    from django.test.client import _MonkeyPatchedWSGIResponse as ClientResponse
+    from rest_framework.response import _MonkeyPatchedResponse as ApiClientResponse
 
-    AnyTestResponse: TypeAlias = TestResponse | ApiTestResponse
+    AnyClientResponse: TypeAlias = ClientResponse | ApiClientResponse
 else:
-    from django.http import HttpResponse as TestResponse
+    from django.http import HttpResponse as ClientResponse
 
-    ApiTestResponse = AnyTestResponse = TestResponse
+    ApiClientResponse = AnyClientResponse = ClientResponse
 
-__all__ = ["AnyTestResponse", "ApiTestResponse", "TestResponse"]
+__all__ = ["AnyClientResponse", "ApiClientResponse", "ClientResponse"]

@@ -31,7 +31,7 @@ from tests.factories import (
     RevenueLineFactory,
     UserFactory,
 )
-from tests.types import TestResponse
+from tests.types import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,11 @@ POLICY_URL = reverse("admin:customers_tierpolicy_changelist")
 
 
 # Production settings redirect plain HTTP to HTTPS, so every request here is made as HTTPS.
-def get(client: Client, url: str, **params: Any) -> TestResponse:
+def get(client: Client, url: str, **params: Any) -> ClientResponse:
     return client.get(url, params, secure=True)
 
 
-def post(client: Client, url: str, data: dict[str, Any] | None = None) -> TestResponse:
+def post(client: Client, url: str, data: dict[str, Any] | None = None) -> ClientResponse:
     return client.post(url, data or {}, secure=True)
 
 
@@ -58,7 +58,7 @@ def count_queries(client: Client, url: str) -> int:
     return len(queries.captured_queries)
 
 
-def messages_of(response: TestResponse) -> list[str]:
+def messages_of(response: ClientResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 

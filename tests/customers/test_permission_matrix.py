@@ -25,7 +25,7 @@ from customers.models import Contact, Customer, Interaction
 from customers.policy import contact_policy, interaction_policy
 from tests.customers.test_admin import change_form_data
 from tests.factories import ContactFactory, CustomerFactory, InteractionFactory, UserFactory
-from tests.types import TestResponse
+from tests.types import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -101,11 +101,11 @@ def snapshot() -> tuple[list[Any], ...]:
     )
 
 
-def get(client: Client, url: str, **params: Any) -> TestResponse:
+def get(client: Client, url: str, **params: Any) -> ClientResponse:
     return client.get(url, params, secure=True)
 
 
-def post(client: Client, url: str, data: dict[str, Any]) -> TestResponse:
+def post(client: Client, url: str, data: dict[str, Any]) -> ClientResponse:
     return client.post(url, data, secure=True)
 
 
@@ -156,13 +156,13 @@ def interaction_url(interaction: Interaction) -> str:
     return reverse("admin:customers_interaction_change", args=[interaction.pk])
 
 
-def assert_sent_to_login(response: TestResponse) -> None:
+def assert_sent_to_login(response: ClientResponse) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
 
 
 def assert_refused(
-    response: TestResponse, role: str, before: tuple[Any, ...], *, by_the_customer_choice: bool = False
+    response: ClientResponse, role: str, before: tuple[Any, ...], *, by_the_customer_choice: bool = False
 ) -> None:
     """Refused, and nothing changed: the login page for anonymous, else 403, or for a forged customer
     choice the form again with the error on that field."""
@@ -176,7 +176,7 @@ def assert_refused(
     assert snapshot() == before
 
 
-def contacts_inline(response: TestResponse) -> Any:
+def contacts_inline(response: ClientResponse) -> Any:
     (inline,) = [
         inline for inline in response.context["inline_admin_formsets"] if inline.opts.model is Contact
     ]

@@ -26,7 +26,7 @@ from tests.factories import (
     SurveyResponseFactory,
     UserFactory,
 )
-from tests.types import TestResponse
+from tests.types import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -83,11 +83,11 @@ def action_url(task: FollowUpTask, action: str) -> str:
     return reverse(f"admin:followups_followuptask_{action}", args=[task.pk])
 
 
-def post(client: Client, task: FollowUpTask, action: str, **data: object) -> TestResponse:
+def post(client: Client, task: FollowUpTask, action: str, **data: object) -> ClientResponse:
     return client.post(action_url(task, action), data, secure=True)
 
 
-def message_texts(response: TestResponse) -> list[str]:
+def message_texts(response: ClientResponse) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 

@@ -35,7 +35,7 @@ from followups.models import FollowUpNote, FollowUpTask, Outcome, Status
 from followups.policy import followup_policy
 from followups.roles import ACCOUNT_MANAGERS_GROUP, LEADS_GROUP, SALES_GROUP
 from tests.factories import FollowUpTaskFactory
-from tests.types import AnyTestResponse
+from tests.types import AnyClientResponse
 
 from .helpers import followup_of, join, row_state, staff_in
 
@@ -161,8 +161,8 @@ def api_client(user: User | None) -> APIClient:
     return client
 
 
-def button(name: str, **data: object) -> Callable[[User | None, FollowUpTask, People], AnyTestResponse]:
-    def press(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def button(name: str, **data: object) -> Callable[[User | None, FollowUpTask, People], AnyClientResponse]:
+    def press(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
         url = reverse(f"admin:followups_followuptask_{name}", args=[task.pk])
         body = {key: (people.third_manager.pk if value is THIRD else value) for key, value in data.items()}
         return admin_client(user).post(url, body, secure=True)
@@ -173,33 +173,33 @@ def button(name: str, **data: object) -> Callable[[User | None, FollowUpTask, Pe
 THIRD = object()  # stands for the third account manager's id in a reassignment
 
 
-def admin_changelist(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def admin_changelist(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
     url = reverse("admin:followups_followuptask_changelist")
     return admin_client(user).get(f"{url}?queue=all", secure=True)
 
 
-def admin_change_page(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def admin_change_page(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
     return admin_client(user).get(reverse("admin:followups_followuptask_change", args=[task.pk]), secure=True)
 
 
-def api_list(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def api_list(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
     return api_client(user).get(reverse("followups_api:followup-list"), secure=True)
 
 
-def api_detail(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def api_detail(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
     return api_client(user).get(reverse("followups_api:followup-detail", args=[task.pk]), secure=True)
 
 
-def api_patch(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def api_patch(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
     url = reverse("followups_api:followup-detail", args=[task.pk])
     return api_client(user).patch(url, {"status": "in_progress"}, format="json", secure=True)
 
 
-def api_take(user: User | None, task: FollowUpTask, people: People) -> AnyTestResponse:
+def api_take(user: User | None, task: FollowUpTask, people: People) -> AnyClientResponse:
     return api_client(user).post(reverse("followups_api:followup-take", args=[task.pk]), secure=True)
 
 
-ACTS: dict[str, Callable[[User | None, FollowUpTask, People], AnyTestResponse]] = {
+ACTS: dict[str, Callable[[User | None, FollowUpTask, People], AnyClientResponse]] = {
     "admin_changelist": admin_changelist,
     "admin_change_page": admin_change_page,
     "admin_take": button("take"),
@@ -231,11 +231,11 @@ def _done(action: str, task: FollowUpTask, actor: User, people: People) -> bool:
     }[action]()
 
 
-def _levels(response: AnyTestResponse) -> set[int]:
+def _levels(response: AnyClientResponse) -> set[int]:
     return {message.level for message in get_messages(response.wsgi_request)}
 
 
-def _listed(action: str, response: AnyTestResponse) -> set[int]:
+def _listed(action: str, response: AnyClientResponse) -> set[int]:
     if action == "admin_changelist":
         return {task.pk for task in response.context["cl"].result_list}
     return {row["id"] for row in response.json()["results"]}
