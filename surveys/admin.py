@@ -317,9 +317,16 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
         "score",
         "category_display",
         "source",
+        "contact_opted_out",
         "comment_excerpt",
     ]
-    list_filter = ["kind", "category", "source", ("submitted_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "kind",
+        "category",
+        "source",
+        "contact_opted_out",
+        ("submitted_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["customer", "contact"]
     search_fields = ["customer__name", "=customer__external_id", "contact__email"]
     date_hierarchy = "submitted_at"
@@ -335,6 +342,7 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
         "submitted_at",
         "invitation",
         "external_id",
+        "contact_opted_out",
         "created_at",
     ]
 

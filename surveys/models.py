@@ -234,6 +234,14 @@ class SurveyResponse(models.Model):
         blank=True,
         help_text="Idempotency key from the sending system: the same key twice stores one response.",
     )
+    # The contact had asked for no more surveys when this answer arrived (an old link, another
+    # tool's form). The answer is kept and counted, since they chose to send it, but whoever reads
+    # it should know they asked not to be asked again.
+    contact_opted_out = models.BooleanField(
+        "contact opted out",
+        default=False,
+        help_text="The contact had opted out of surveys when the answer was stored.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SurveyResponseQuerySet.as_manager()

@@ -74,6 +74,13 @@ def _stamp_opt_out(contact: Contact, changed_data: list[str]) -> None:
         contact.opted_out_at = timezone.now() if contact.opted_out else None
 
 
+def _opt_out_locked(user: AnyUser) -> bool:
+    # The opt-out is the contact's own word. Clearing it is for the contact (an explicit
+    # re-subscribe) or a lead, whose change the admin's LogEntry records ("Changed Opted out"
+    # with user and time); an account manager keen on a survey answer may not overrule it.
+    return not manages_every_account(user)
+
+
 def _changelist_url(model: str, **filters: int | str) -> str:
     return f"{reverse(f'admin:customers_{model}_changelist')}?{urlencode(filters)}"
 
@@ -132,6 +139,12 @@ class ContactInline(admin.TabularInline):
     fields = ["name", "email", "phone", "role", "language", "opted_out"]
     extra = 0
     show_change_link = True
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(["opted_out"] if _opt_out_locked(request.user) else []),
+        ]
 
     def has_view_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         return contact_policy.can_view_any(request.user) or self.has_change_permission(request, obj)
@@ -412,6 +425,12 @@ class ContactAdmin(CustomerRecordAdmin):
         "created_at",
     ]
     readonly_fields = ["opted_out_at", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Contact | None = None) -> list[str]:
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(["opted_out"] if _opt_out_locked(request.user) else []),
+        ]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Contact], search_term: str

@@ -83,6 +83,8 @@ def record_response(
                 kind=kind,
                 customer=customer,
                 contact=contact,
+                # Kept and counted (the contact chose to answer), but marked: they asked for no more.
+                contact_opted_out=contact is not None and contact.opted_out,
                 score=score,
                 comment=comment.strip(),
                 category=category,
