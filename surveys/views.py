@@ -118,6 +118,12 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         else:
             # Post/redirect/get: reloading the thank-you page does not offer to post again.
             return HttpResponseRedirect(reverse("surveys:thanks", args=[token]))
+    if form.has_error("comment"):
+        # A refused comment is too long (the only check on it): the page shows the error with an
+        # empty box rather than sending back whatever size of text was posted. A comment within
+        # the limit stays, so a wrong score does not cost the contact what they wrote.
+        form.data = form.data.copy()
+        form.data["comment"] = ""
     return _answer_page(request, invitation, form, language, status=400)
 
 

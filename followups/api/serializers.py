@@ -12,6 +12,7 @@ from rest_framework import serializers
 from customers.models import Customer
 from followups.models import FollowUpNote, FollowUpTask, Outcome, Status
 from followups.selectors import assignable_users
+from surveys.api.serializers import ShortEchoChoiceField
 from surveys.models import SurveyResponse
 
 # --- errors
@@ -184,7 +185,7 @@ CHANGEABLE_STATUSES = [
         "description": "The status to move to: in_progress, done or cancelled.",
     }
 )
-class ChangeableStatusField(serializers.ChoiceField):
+class ChangeableStatusField(ShortEchoChoiceField):
     """The statuses a PATCH may set."""
 
 
@@ -204,7 +205,7 @@ class FollowUpTaskUpdateSerializer(serializers.Serializer):
             "invalid_choice": '"{input}" is not a status you can set; use in_progress, done or cancelled.'
         },
     )
-    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    outcome = ShortEchoChoiceField(choices=Outcome.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, trim_whitespace=True)
     assigned_to = serializers.PrimaryKeyRelatedField(
         queryset=assignable_users(),
@@ -257,7 +258,7 @@ class BoundedDateTimeField(serializers.DateTimeField):
 
 
 class NpsMetricsQuerySerializer(serializers.Serializer):
-    group_by = serializers.ChoiceField(
+    group_by = ShortEchoChoiceField(
         choices=GROUP_BY_CHOICES,
         default="tier",
         help_text="How to split the answers into groups.",

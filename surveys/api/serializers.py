@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.text import Truncator
 from rest_framework import serializers
 
 from core.api import as_api_exception
@@ -17,6 +18,20 @@ from surveys.services import validate_score
 # Clocks of the sending systems drift a little; an answer dated further ahead than this is a bug
 # there, and stored it would stay every metric's "latest score" for that contact until that date.
 _FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+# How much of a refused value an error message repeats: enough to spot a typo, never the megabyte
+# someone posted.
+ECHO_LENGTH = 40
+
+
+class ShortEchoChoiceField(serializers.ChoiceField):
+    """A ChoiceField whose "not a valid choice" message quotes at most ECHO_LENGTH characters of the input."""
+
+    def fail(self, key: str, **kwargs: Any) -> None:
+        if "input" in kwargs:
+            kwargs["input"] = Truncator(str(kwargs["input"])).chars(ECHO_LENGTH)
+        super().fail(key, **kwargs)
 
 
 class SurveyResponseInputSerializer(serializers.Serializer):
@@ -35,7 +50,7 @@ class SurveyResponseInputSerializer(serializers.Serializer):
     """
 
     customer = serializers.CharField(max_length=64, help_text="The customer's external ID.")
-    kind = serializers.ChoiceField(choices=SurveyKind.choices)
+    kind = ShortEchoChoiceField(choices=SurveyKind.choices)
     score = serializers.IntegerField(help_text="NPS 0-10, CSAT 1-5, CES 1-7.")
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
     contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
@@ -47,6 +62,7 @@ class SurveyResponseInputSerializer(serializers.Serializer):
     def validate_customer(self, value: str) -> Customer:
         customer = Customer.objects.filter(external_id=value).first()
         if customer is None:
+            # The value is at most max_length (64) characters: the field checked that first.
             raise serializers.ValidationError(f"No customer with external_id '{value}'.")
         return customer
 

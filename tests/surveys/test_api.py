@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Contact, Language
 from surveys.models import Category, Source, SurveyResponse
-from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, FollowUpTaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -305,3 +305,34 @@ def test_only_post_is_allowed(api):
     response = api.get(URL, secure=True)
 
     assert response.status_code == 405
+
+
+# --- refused oversized input is not sent back
+
+MEGABYTE = "x" * 1_000_000
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"comment": MEGABYTE}, {"kind": MEGABYTE}, {"customer": MEGABYTE}, {"external_id": MEGABYTE}],
+    ids=["comment", "kind", "customer", "external_id"],
+)
+def test_a_megabyte_in_any_field_is_refused_with_a_small_error_body(api, customer, changes):
+    response = post(api, {"customer": "K100", "kind": "nps", "score": 9, **changes})
+
+    assert response.status_code == 400
+    assert len(response.content) < 1000
+    assert not SurveyResponse.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["status", "outcome", "note"])
+def test_a_megabyte_in_a_followup_change_is_refused_with_a_small_error_body(superuser, field):
+    task = FollowUpTaskFactory.create()
+    client = APIClient()
+    client.force_authenticate(superuser)
+    body = {"status": "done", "outcome": "recovered", field: MEGABYTE}
+
+    response = client.patch(f"/api/followups/{task.pk}/", body, format="json", secure=True)
+
+    assert response.status_code == 400
+    assert len(response.content) < 1000

@@ -464,3 +464,16 @@ def test_a_refused_form_post_elsewhere_gets_djangos_page():
 
     assert response.status_code == 403
     assert "CSRF verification failed" in response.content.decode()
+
+
+def test_a_megabyte_comment_is_refused_and_not_sent_back_in_the_page(client):
+    invitation = invitation_for(language="en")
+
+    response = client.post(respond_url(invitation), {"score": "5", "comment": "x" * 1_000_000}, secure=True)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert len(response.content) < 20_000
+    assert 'aria-invalid="true"' in html
+    assert "xxxxxxxxxx" not in html
+    assert not SurveyResponse.objects.exists()
