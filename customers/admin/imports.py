@@ -25,6 +25,9 @@ from customers.services.imports import import_columns, rejected_files_dir
 # Row errors listed on the page before "... and N more".
 SHOWN_ERRORS = 50
 IMPORT_PERMISSION = "customers.add_dataimport"
+ACCEPTED_TYPES = ",".join(
+    [".csv", ".txt", ".xlsx", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+)
 
 
 class ImportUploadForm(forms.Form):
@@ -34,9 +37,12 @@ class ImportUploadForm(forms.Form):
         help_text="Customers first: revenue lines and interactions refer to customers by their external ID.",
     )
     file = forms.FileField(
-        label="CSV file",
-        help_text='Save from Excel as "CSV UTF-8 (kommadelt)". Semicolon or comma between columns, decimal '
-        "comma or point (1 234,50 or 1234.50), dates as YYYY-MM-DD. The first line names the columns.",
+        label="CSV or Excel file",
+        help_text='An Excel workbook (.xlsx; the first sheet is read) or a CSV file saved from Excel as "CSV '
+        'UTF-8 (kommadelt)". Semicolon or comma between columns, decimal comma or point (1 234,50 or '
+        "1234.50), dates as YYYY-MM-DD or DD.MM.YYYY. The first line (row 1) names the columns.",
+        # Only a hint to the browser's file picker: the import decides by the file's content.
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_TYPES}),
     )
     skip_invalid = forms.BooleanField(
         label="Skip invalid rows",
@@ -120,7 +126,7 @@ class DataImportAdmin(ReadOnlyAdmin):
         )
 
     def upload_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        """Upload a CSV file and import it with the same service as the commands."""
+        """Upload a CSV or Excel file and import it with the same service as the commands."""
         if not can_import(request.user):
             raise PermissionDenied
         rejected = None

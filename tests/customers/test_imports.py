@@ -213,10 +213,10 @@ def test_amount_with_more_decimals_than_the_column_holds_is_an_error(customer, p
     assert rejected_errors(text) == ["line 2: revenue: '10.555' has more than 2 decimals"]
 
 
-def test_bad_date_is_an_error_asking_for_iso_format(customer, product):
-    text = f"{REVENUE_HEADER}\nK1,05.01.2026,P-1,1,10,5\n"
+def test_a_slash_date_is_an_error_asking_for_iso_or_norwegian_format(customer, product):
+    text = f"{REVENUE_HEADER}\nK1,01/05/2026,P-1,1,10,5\n"
 
-    assert rejected_errors(text) == ["line 2: date: '05.01.2026' is not a date as YYYY-MM-DD"]
+    assert rejected_errors(text) == ["line 2: date: '01/05/2026' is not a date as YYYY-MM-DD or DD.MM.YYYY"]
 
 
 def test_unknown_customer_is_an_error(customer, product):
@@ -660,10 +660,10 @@ def test_contact_email_links_the_contact_whatever_the_case(customer):
 
 
 def test_bad_date_time_is_an_error(customer):
-    text = "customer,occurred_at,channel,duration_minutes\nK1,15.01.2026 10:30,phone,5\n"
+    text = "customer,occurred_at,channel,duration_minutes\nK1,01/15/2026 10:30,phone,5\n"
 
     assert rejected_errors(text, ImportKind.INTERACTIONS) == [
-        "line 2: occurred_at: '15.01.2026 10:30' is not a date and time as YYYY-MM-DD HH:MM"
+        "line 2: occurred_at: '01/15/2026 10:30' is not a date and time as YYYY-MM-DD HH:MM or DD.MM.YYYY HH:MM"
     ]
 
 

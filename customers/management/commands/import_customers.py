@@ -1,4 +1,4 @@
-"""Import customers from a CSV file; also the shared base of the other import commands."""
+"""Import customers from a CSV or Excel file; also the shared base of the other import commands."""
 
 from __future__ import annotations
 
@@ -17,22 +17,23 @@ SHOWN_ERRORS = 50
 
 
 class ImportCommand(BaseCommand):
-    """One CSV file of one kind in, a summary out; CommandError (exit 1) when nothing was imported."""
+    """One CSV or Excel (.xlsx) file of one kind in, a summary out; CommandError (exit 1) when nothing was imported."""
 
     kind: ClassVar[ImportKind]
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         required, optional = import_columns(self.kind)
         self.help = (
-            f"{self.help} Columns: {', '.join(required)}; optional: {', '.join(optional)}. Comma or "
-            "semicolon separated, decimal comma or point, dates as YYYY-MM-DD, UTF-8 (Excel: "
-            '"CSV UTF-8"). A file with any invalid row imports nothing unless --skip-invalid is given; '
+            f"{self.help} Columns: {', '.join(required)}; optional: {', '.join(optional)}. CSV (comma "
+            'or semicolon separated, UTF-8; Excel: "CSV UTF-8") or an Excel workbook (.xlsx: the first '
+            "sheet, column names in row 1). Decimal comma or point, dates as YYYY-MM-DD or DD.MM.YYYY. "
+            "A file with any invalid row imports nothing unless --skip-invalid is given; "
             "the same file is never imported twice."
         )
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="The CSV file to import.")
+        parser.add_argument("file", type=Path, help="The CSV or .xlsx file to import.")
         parser.add_argument(
             "--skip-invalid",
             action="store_true",
@@ -86,5 +87,5 @@ class ImportCommand(BaseCommand):
 
 
 class Command(ImportCommand):
-    help = "Import customers (upserted by external_id) from a CSV file."
+    help = "Import customers (upserted by external_id) from a CSV or Excel file."
     kind = ImportKind.CUSTOMERS

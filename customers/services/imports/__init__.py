@@ -1,4 +1,4 @@
-"""Data imports: customers, revenue lines and interactions from CSV exports of ERPs and spreadsheets.
+"""Data imports: customers, revenue lines and interactions from CSV exports and .xlsx workbooks.
 
 Every import takes a seekable binary stream and the file's name (the command opens the file, the admin
 passes the upload), runs in one transaction and is recorded as a DataImport; see engine.py for how.
@@ -51,11 +51,12 @@ def import_data_file(
     progress: ProgressCallback | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    """Import a CSV file of the given kind in one transaction and record it as a DataImport.
+    """Import a CSV or .xlsx file of the given kind in one transaction and record it as a DataImport.
 
     Raises DuplicateImport when the same bytes were imported before as this kind, ImportRejected
     (carrying the result and its row errors) when a row is invalid and skip_invalid is off, and
-    ImportFileError when the file as a whole is unusable; in all three cases nothing is written.
+    ImportFileError when the file as a whole is unusable (an unterminated quote, an over-long line, a
+    damaged workbook: each naming its line); in all three cases nothing is written.
     Raises BadInput for an unknown kind.
     With skip_invalid the valid rows are imported and the invalid ones written, with a `reason`
     column, to `rejected_path` (default: under MEDIA_ROOT/imports/rejected/).

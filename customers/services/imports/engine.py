@@ -28,7 +28,8 @@ from django.utils import timezone
 from core.formats import group_thousands
 from customers.models import DataImport, ImportKind
 
-from .reading import BinaryStream, CsvFile, ImportFileError, fingerprint, normalize_header
+from .reading import BinaryStream, ImportFileError, fingerprint, normalize_header
+from .tables import Record, Table, is_workbook, open_table
 
 if TYPE_CHECKING:
     from core.types import User
@@ -207,12 +208,13 @@ def run_import(
 ) -> ImportResult:
     kind = importer_class.kind
     file_name = os.path.basename(file_name) or "upload.csv"
-    prints = fingerprint(stream)
+    workbook = is_workbook(stream)
+    prints = fingerprint(stream, text=not workbook)
     existing = _existing_import(kind, prints.sha256)
     if existing is not None:
         raise DuplicateImport(existing)
 
-    csv_file = CsvFile(stream)
+    csv_file = open_table(stream, workbook=workbook)
     try:
         columns, ignored = _map_columns(csv_file.header, importer_class)
         run = _Run(
@@ -232,7 +234,7 @@ def run_import(
                 )
                 if skip_invalid:
                     target = rejected_path or default_rejected_path(data_import, file_name)
-                    run.open_rejected(target, with_bom=prints.has_bom)
+                    run.open_rejected(target, with_bom=prints.has_bom or workbook)
                 run.read_all(data_import)
                 run.finish(data_import)
         except BaseException:
@@ -310,7 +312,7 @@ class _Run:
         self,
         *,
         importer: RowImporter[Any],
-        csv_file: CsvFile,
+        csv_file: Table,
         columns: dict[str, int],
         result: ImportResult,
         skip_invalid: bool,
@@ -341,7 +343,7 @@ class _Run:
         batch: list[PendingRow[Any] | _BadRow] = []
         for record in self.csv_file.records():
             self.result.rows_read += 1
-            batch.append(self._parse(record.line, record.cells))
+            batch.append(self._parse(record))
             if self.result.rows_read % self.batch_size == 0:
                 self._flush(batch, data_import)
                 batch = []
@@ -354,7 +356,7 @@ class _Run:
     def finish(self, data_import: DataImport) -> None:
         result = self.result
         if result.rows_read == 0:
-            raise ImportFileError("The file has column names but no rows; nothing was imported.")
+            raise ImportFileError("The file has column names (line 1) but no rows; nothing was imported.")
         if result.rejected and not self.skip_invalid:
             # Earlier batches may have been written; raising rolls them back with the DataImport row,
             # so a corrected file can be imported as if this attempt never happened.
@@ -380,7 +382,10 @@ class _Run:
         )
         result.data_import = data_import
 
-    def _parse(self, line: int, cells: list[str]) -> PendingRow[Any] | _BadRow:
+    def _parse(self, record: Record) -> PendingRow[Any] | _BadRow:
+        line, cells = record.line, record.cells
+        if record.problem is not None:
+            return _BadRow(line, cells, [("row", record.problem)])
         if len(cells) > self.header_width and any(c.strip() for c in cells[self.header_width :]):
             hint = (
                 " (a decimal comma in a comma-separated file must be quoted)"

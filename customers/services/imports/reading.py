@@ -1,4 +1,4 @@
-"""Reading spreadsheet exports: bytes to CSV records, and cells to typed values.
+"""Reading spreadsheet exports: fingerprinting the bytes, and cells to typed values (tables.py: records).
 
 Nothing here touches the database; model fields are read only for their limits. Norwegian spreadsheets
 export with a semicolon separator and a decimal comma, English ones with a comma and a decimal point;
@@ -8,29 +8,21 @@ both arrive here, with or without the BOM Excel writes in front of "CSV UTF-8".
 from __future__ import annotations
 
 import codecs
-import csv
 import functools
 import hashlib
-import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db.models import Field, Model
 from django.utils import timezone
 
 from core.errors import BadInput
 
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
-
 _HASH_CHUNK_BYTES = 1 << 20
-# The text layer reads ahead this much, so the byte count used for progress is at most this far ahead
-# of the row being parsed.
-_READ_BUFFER_BYTES = 1 << 16
 _BOM = codecs.BOM_UTF8
 # What spreadsheets put between thousands: a space, a no-break space, a narrow no-break space.
 _GROUP_SPACES = " \u00a0\u202f"
@@ -39,6 +31,11 @@ _NUMBER = re.compile(
 )
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+# Norwegian order with dots and a four-digit year, as nb Excel writes it: 05.01.2026, 5.1.2026.
+_NORWEGIAN_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})")
+_NORWEGIAN_DATETIME = re.compile(
+    rf"(?P<date>{_NORWEGIAN_DATE.pattern})[ T](?P<hour>\d{{1,2}})[:.](?P<minute>\d{{2}})(?:[:.](?P<second>\d{{2}}))?"
+)
 # PostgreSQL's integer column; a larger value would fail the whole INSERT instead of one row.
 MAX_INTEGER = 2_147_483_647
 
@@ -68,12 +65,13 @@ class Fingerprint:
     has_bom: bool
 
 
-def fingerprint(stream: BinaryStream) -> Fingerprint:
-    """Hash the whole stream and check that it is UTF-8, then rewind it.
+def fingerprint(stream: BinaryStream, *, text: bool = True) -> Fingerprint:
+    """Hash the whole stream and, for a text file, check that it is UTF-8; then rewind it.
 
     Reading the file once before importing costs a few seconds on the largest exports, and buys two
     things: a duplicate file is refused before any row is parsed, and a file saved in a legacy encoding
-    is refused with its line number instead of after half a million rows.
+    is refused with its line number instead of after half a million rows. A workbook (text=False) is a
+    zip, so only its hash and size count.
     """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -84,6 +82,9 @@ def fingerprint(stream: BinaryStream) -> Fingerprint:
         if not first:
             first = chunk[:3]
         digest.update(chunk)
+        size += len(chunk)
+        if not text:
+            continue
         try:
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:
@@ -94,97 +95,16 @@ def fingerprint(stream: BinaryStream) -> Fingerprint:
                 '("CSV UTF-8 (kommadelt)"), then import the new file.'
             ) from None
         lines_before += chunk.count(b"\n")
-        size += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            "The file ends in the middle of a UTF-8 character; it is truncated or not UTF-8 text."
-        ) from None
+    if text:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                f"The file ends in the middle of a UTF-8 character (line {lines_before + 1}); it is "
+                "truncated or not UTF-8 text."
+            ) from None
     stream.seek(0)
     return Fingerprint(sha256=digest.hexdigest(), size=size, has_bom=first == _BOM)
-
-
-class _CountingReader(io.RawIOBase):
-    """A raw reader over the caller's stream that counts bytes read, for progress by bytes."""
-
-    def __init__(self, stream: BinaryStream) -> None:
-        super().__init__()
-        self._stream = stream
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        with memoryview(buffer) as view, view.cast("B") as target:
-            data = self._stream.read(len(target))
-            target[: len(data)] = data
-        self.bytes_read += len(data)
-        return len(data)
-
-
-@dataclass(frozen=True)
-class Record:
-    """One CSV record: its first physical line in the file (header = 1) and its cells."""
-
-    line: int
-    cells: list[str]
-
-
-class CsvFile:
-    """A streamed CSV file: the header, the sniffed separator and an iterator over its records."""
-
-    def __init__(self, stream: BinaryStream) -> None:
-        self._counter = _CountingReader(stream)
-        # utf-8-sig drops a BOM if there is one; newline="" lets the csv module see quoted line breaks.
-        self._text = io.TextIOWrapper(
-            io.BufferedReader(self._counter, _READ_BUFFER_BYTES), encoding="utf-8-sig", newline=""
-        )
-        header_line = self._text.readline()
-        if not header_line.strip():
-            raise ImportFileError("The file is empty; the first line must be the column names.")
-        self.separator = sniff_separator(header_line)
-        self._reader = csv.reader(_chain_line(header_line, self._text), delimiter=self.separator)
-        self.header = next(self._reader)
-
-    @property
-    def bytes_read(self) -> int:
-        return self._counter.bytes_read
-
-    def records(self) -> Iterator[Record]:
-        """Yield the data records, skipping blank lines (Excel writes ';;;;' rows after the data)."""
-        last_line = self._reader.line_num
-        while True:
-            try:
-                cells = next(self._reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise ImportFileError(
-                    f'line {last_line + 1}: the file cannot be read as CSV ({exc}); is a quote (") left open?'
-                ) from None
-            line, last_line = last_line + 1, self._reader.line_num
-            if any(cell.strip() for cell in cells):
-                yield Record(line=line, cells=cells)
-
-    def close(self) -> None:
-        # Detach rather than close: the stream belongs to the caller (an upload, an open file).
-        self._text.detach()
-
-
-def _chain_line(first: str, rest: io.TextIOWrapper) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def sniff_separator(header_line: str) -> str:
-    """Semicolon when the header has more semicolons than commas, else comma.
-
-    Column names never contain either, so the header decides it without guessing from data rows,
-    where a decimal comma would mislead csv.Sniffer.
-    """
-    return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
 def normalize_header(name: str) -> str:
@@ -238,32 +158,51 @@ def parse_whole_number(raw: str, *, what: str = "a whole number") -> int:
 
 
 def parse_date(raw: str) -> date:
-    """Parse an ISO date, YYYY-MM-DD; other orders are ambiguous (is 03.04 March or April?)."""
+    """Parse an ISO date (2026-01-05) or a Norwegian one (05.01.2026); both put the year last or first.
+
+    Only these two: 01/05/2026 is January in the US and May here, so a slash date is refused.
+    """
     text = raw.strip()
-    if _ISO_DATE.fullmatch(text) is None:
-        raise CellError(f"{shown(raw)} is not a date as YYYY-MM-DD")
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise CellError(f"{shown(raw)} is not a valid date") from None
+    if match := _NORWEGIAN_DATE.fullmatch(text):
+        return _norwegian_date(raw, match)
+    raise CellError(f"{shown(raw)} is not a date as YYYY-MM-DD or DD.MM.YYYY")
+
+
+def _norwegian_date(raw: str, match: re.Match[str]) -> date:
     try:
-        return date.fromisoformat(text)
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
         raise CellError(f"{shown(raw)} is not a valid date") from None
 
 
 def parse_moment(raw: str) -> datetime:
-    """Parse an ISO date-time into an aware datetime; without an offset it is Oslo local time.
+    """Parse an ISO or Norwegian date-time into an aware datetime; without an offset it is Oslo time.
 
     A plain date means midnight in Oslo. Summer-time gaps and overlaps resolve the way zoneinfo does
     (fold=0, the first of two 02:30s in October).
     """
     text = raw.strip()
-    if _ISO_DATE.fullmatch(text):
+    if _ISO_DATE.fullmatch(text) or _NORWEGIAN_DATE.fullmatch(text):
         moment = datetime.combine(parse_date(text), time.min)
     elif _ISO_DATETIME.fullmatch(text):
         try:
             moment = datetime.fromisoformat(text.replace(",", "."))
         except ValueError:
             raise CellError(f"{shown(raw)} is not a valid date and time") from None
+    elif match := _NORWEGIAN_DATETIME.fullmatch(text):
+        day = _norwegian_date(raw, match)
+        try:
+            clock = time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0))
+        except ValueError:
+            raise CellError(f"{shown(raw)} is not a valid date and time") from None
+        moment = datetime.combine(day, clock)
     else:
-        raise CellError(f"{shown(raw)} is not a date and time as YYYY-MM-DD HH:MM")
+        raise CellError(f"{shown(raw)} is not a date and time as YYYY-MM-DD HH:MM or DD.MM.YYYY HH:MM")
     if timezone.is_naive(moment):
         return timezone.make_aware(moment, timezone.get_default_timezone())
     return moment

@@ -62,6 +62,8 @@ class RevenueImporter(RowImporter[RevenueRow]):
             cost=cell(values, "cost", errors, _COST, required=True),
             line_id=cell(values, "line_id", errors, _LINE_ID),
         )
+        if not errors:
+            _check_signs(row, errors)
         return None if errors else row
 
     def resolve(self, rows: Sequence[PendingRow[RevenueRow]]) -> None:
@@ -105,6 +107,23 @@ class RevenueImporter(RowImporter[RevenueRow]):
             RevenueLine.objects.bulk_create(unkeyed, batch_size=INSERT_ROWS)
         created = len(unkeyed) + len(keyed) - len(existing)
         return WriteCounts(created=created, updated=len(rows) - created, products_created=products_created)
+
+
+def _check_signs(row: RevenueRow, errors: list[tuple[str, str]]) -> None:
+    """Quantity and revenue point the same way: a sale is both positive, a credit note both negative.
+
+    A zero on either side is fine (a free item, a price adjustment). Cost may have either sign whatever
+    the line is: a supplier's rebate or a reversed cost makes it negative on an ordinary sale.
+    """
+    if (row.quantity < 0 < row.revenue) or (row.revenue < 0 < row.quantity):
+        errors.append(
+            (
+                "quantity",
+                f"{row.quantity.normalize():f} with revenue {row.revenue:f}: quantity and revenue must "
+                "have the same sign (a sale has both positive, a credit note both negative; zero goes with "
+                "either; cost may have either sign)",
+            )
+        )
 
 
 def customer_ids(external_ids: set[str]) -> dict[str, int]:
