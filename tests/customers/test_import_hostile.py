@@ -1,6 +1,8 @@
 """Imports of damaged and hostile files: strict CSV, bounded memory, sign rules, Excel workbooks."""
 
 import io
+import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -375,3 +377,33 @@ def test_the_rejected_file_is_not_created_when_a_structural_error_refuses_the_fi
     refusal(b'external_id,name\nRX1,"open\n', skip_invalid=True, rejected_path=tmp_path / "r.csv")
 
     assert list(tmp_path.iterdir()) == []
+
+
+def with_sheet_xml(data: bytes, edit: Callable[[str], str]) -> bytes:
+    """The workbook `data` with its first sheet's XML changed by `edit`."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = edit(content.decode()).encode()
+            target.writestr(info.filename, content)
+    return out.getvalue()
+
+
+def test_an_xlsx_sheet_damaged_part_way_is_refused_naming_the_row_where_reading_stopped():
+    data = workbook_bytes([["external_id", "name"], ["RX1", "Fine AS"], ["RX2", "Lost AS"]])
+    damaged = with_sheet_xml(data, lambda xml: xml[: xml.index('<row r="3"') + 12])
+
+    message = refusal(damaged)
+
+    assert message.startswith("line 3: the first sheet is damaged")
+    assert not Customer.objects.exists()
+
+
+def test_an_xlsx_number_cell_holding_text_is_refused_naming_its_row():
+    data = workbook_bytes([["external_id", "name"], ["RX1", "Fine AS"], [3, "Three AS"]])
+    damaged = with_sheet_xml(data, lambda xml: xml.replace("<v>3</v>", "<v>3x</v>"))
+
+    assert refusal(damaged).startswith("line 3: the first sheet is damaged")

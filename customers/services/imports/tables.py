@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
+from xml.etree.ElementTree import ParseError
 
 from core.formats import group_thousands
 
@@ -320,7 +322,26 @@ def _sheet_rows(stream: BinaryStream) -> tuple[Iterator[tuple[object, ...]], Cal
         raise ImportFileError("line 1: the workbook has no sheet with rows.")
     rows: Iterator[tuple[object, ...]] = workbook.worksheets[0].iter_rows(values_only=True)
     close: Callable[[], None] = workbook.close
-    return rows, close
+    return _guarded(rows), close
+
+
+def _guarded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """The rows, with a sheet damaged part-way refused naming the row where reading stopped.
+
+    The sheet's XML is parsed as the rows are read, so damage shows up here, not when opening.
+    """
+    read = 0
+    try:
+        for row in rows:
+            yield row
+            read += 1
+    except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as exc:
+        # What openpyxl raises for malformed sheet XML, a corrupt zip member or a cell whose stored
+        # value does not match its type ("1x" as a number): hostile or damaged input, not our bug.
+        raise ImportFileError(
+            f"line {read + 1}: the first sheet is damaged and cannot be read from this row on "
+            f"({type(exc).__name__}); nothing was imported. Save the workbook again from Excel."
+        ) from None
 
 
 def _cell_text(value: object) -> str:
