@@ -407,3 +407,14 @@ def test_an_xlsx_number_cell_holding_text_is_refused_naming_its_row():
     damaged = with_sheet_xml(data, lambda xml: xml.replace("<v>3</v>", "<v>3x</v>"))
 
     assert refusal(damaged).startswith("line 3: the first sheet is damaged")
+
+
+def test_xlsx_progress_reports_the_rows_and_ends_at_100_percent():
+    data = workbook_bytes([["external_id", "name"], ["RX1", "Fine AS"], ["RX2", "Also AS"]])
+    seen = []
+
+    import_data_file(
+        kind=ImportKind.CUSTOMERS, stream=io.BytesIO(data), file_name="k.xlsx", progress=seen.append
+    )
+
+    assert [(state.rows_read, state.percent) for state in seen] == [(2, 100.0)]

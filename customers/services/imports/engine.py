@@ -214,7 +214,7 @@ def run_import(
     if existing is not None:
         raise DuplicateImport(existing)
 
-    csv_file = open_table(stream, workbook=workbook)
+    csv_file = open_table(stream, workbook=workbook, size=prints.size)
     try:
         columns, ignored = _map_columns(csv_file.header, importer_class)
         run = _Run(

@@ -81,8 +81,8 @@ def is_workbook(stream: BinaryStream) -> bool:
     return start == _ZIP_MAGIC
 
 
-def open_table(stream: BinaryStream, *, workbook: bool) -> Table:
-    return WorkbookFile(stream) if workbook else CsvFile(stream)
+def open_table(stream: BinaryStream, *, workbook: bool, size: int) -> Table:
+    return WorkbookFile(stream, size=size) if workbook else CsvFile(stream)
 
 
 def _row_record(line: int, cells: list[str]) -> Record:
@@ -265,8 +265,9 @@ class WorkbookFile:
     is_workbook = True
     separator = ";"
 
-    def __init__(self, stream: BinaryStream) -> None:
+    def __init__(self, stream: BinaryStream, *, size: int) -> None:
         self._rows, self._close = _sheet_rows(stream)
+        self._size = size
         self._done = False
         first = next(self._rows, None)
         header = [_cell_text(value) for value in first or ()]
@@ -277,8 +278,8 @@ class WorkbookFile:
 
     @property
     def bytes_read(self) -> int:
-        # A zip is read by seeking about; until the end only the row count says how far we are.
-        return 1 << 62 if self._done else 0
+        # A zip is read by seeking about, so the position says nothing until the sheet is done.
+        return self._size if self._done else 0
 
     def records(self) -> Iterator[Record]:
         for line, values in enumerate(self._rows, start=2):
