@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -80,6 +80,22 @@ def create_followup_for_response(*, response_id: int) -> FollowUpTask | None:
     return task
 
 
+def missing_followups(*, since: datetime) -> QuerySet[SurveyResponse, int]:
+    """Ids of unhappy responses submitted since `since` that have no follow-up, oldest first.
+
+    Runs every minute, so it must cost next to nothing when nothing is missing: on PostgreSQL it is
+    a nested-loop anti-join, walking the partial index of detractors (response_detractor_idx) over
+    the window and probing the unique followup.response_id index once per detractor.
+    """
+    return (
+        SurveyResponse.objects.detractors()
+        .filter(submitted_at__gte=since)
+        .filter(~Exists(FollowUpTask.objects.filter(response=OuterRef("pk"))))
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)
+    )
+
+
 def reconcile_missing_followups(*, lookback_days: int = 30, limit: int = 500) -> int:
     """Create follow-ups for recent unhappy responses that have none; return how many were created.
 
@@ -87,14 +103,7 @@ def reconcile_missing_followups(*, lookback_days: int = 30, limit: int = 500) ->
     it acked), a handful at a time, and each needs its own due date and notification, so they go
     one by one through the same idempotent service rather than as one INSERT ... SELECT.
     """
-    since = timezone.now() - timedelta(days=lookback_days)
-    missing = (
-        SurveyResponse.objects.detractors()
-        .filter(submitted_at__gte=since)
-        .filter(~Exists(FollowUpTask.objects.filter(response=OuterRef("pk"))))
-        .order_by("submitted_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    missing = missing_followups(since=timezone.now() - timedelta(days=lookback_days))[:limit]
     created = 0
     for response_id in list(missing):
         if create_followup_for_response(response_id=response_id) is not None:
@@ -150,10 +159,17 @@ def _recipients(task: FollowUpTask) -> list[str]:
     )
 
 
-def reconcile_unsent_notifications(*, older_than_minutes: int = 5, limit: int = 200) -> int:
-    """Re-send notifications whose message was lost; return how many were sent."""
+def reconcile_unsent_notifications(*, older_than_minutes: int = 2, limit: int = 200) -> int:
+    """Re-send notifications whose message was lost; return how many were sent.
+
+    Runs every minute with the follow-up reconciliation. Two minutes is far longer than a queued
+    notification normally waits, and racing the original message is safe: the notified_at
+    compare-and-set in notify_followup_created lets exactly one of them send.
+    """
     before = timezone.now() - timedelta(minutes=older_than_minutes)
-    pending = FollowUpTask.objects.filter(notified_at__isnull=True, created_at__lt=before).values_list(
-        "pk", flat=True
+    pending = (
+        FollowUpTask.objects.filter(notified_at__isnull=True, created_at__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     return sum(notify_followup_created(task_id=pk) for pk in list(pending[:limit]))

@@ -8,9 +8,9 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from core.throttling import FailOpenUserRateThrottle
 from surveys.services.ingest import record_api_response
 
 from .serializers import SurveyResponseInputSerializer, SurveyResponseSerializer
@@ -26,10 +26,11 @@ class CanAddSurveyResponses(BasePermission):
         return bool(user and user.is_authenticated and user.has_perm("surveys.add_surveyresponse"))
 
 
-class SurveyResponseRateThrottle(UserRateThrottle):
+class SurveyResponseRateThrottle(FailOpenUserRateThrottle):
     # Generous for a form or a survey tool's webhook, small enough that a client stuck in a retry
     # loop cannot flood the follow-up queue. The rate lives here, not in settings, so the endpoint
-    # carries its own limit. Counted in Django's default cache: give production a shared one.
+    # carries its own limit. Counted in Django's default cache: give production a shared one. An
+    # unreachable cache lets answers through (core.throttling): losing an answer is worse than a flood.
     scope = "survey_responses"
     rate = "600/min"
 
