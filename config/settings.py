@@ -6,6 +6,7 @@ provide DJANGO_SECRET_KEY. `.env.example` lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    # Login security: lockout after repeated failures, and TOTP second factor (core.security).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Shared typed pieces (errors, policy base, chunking, paging, formats); imports no app.
     "core",
     # Dependencies point one way: followups -> surveys -> customers.
@@ -69,8 +74,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Gives request.user is_verified() (a session proven by a TOTP device); the next one enforces it.
+    "django_otp.middleware.OTPMiddleware",
+    "core.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.AdminContentSecurityPolicyMiddleware",
+    # Last, as axes requires: turns a login refused for lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -181,6 +192,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Customers answering a survey get a page in their language, not Django's developer-facing 403.
 CSRF_FAILURE_VIEW = "surveys.views.csrf_failure"
+
+# --- Login security (django-axes: https://django-axes.readthedocs.io/en/latest/4_configuration.html)
+# The lockout check first: a locked-out login is refused before its password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "core.security.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong tries lock the username, and separately the address they came from: guessing one
+# user's password from many addresses, or many users' from one address, both stop after five.
+AXES_FAILURE_LIMIT = env.int("TILFREDS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Long enough to make guessing hopeless (a few tries per quarter hour), short enough that a person
+# who mistyped can go on without help. A lead or superuser unlocks sooner (admin, Access attempts).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("TILFREDS_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.security.lockout"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+# X-Forwarded-For is a client's claim unless our own proxy wrote it (core.security.client_ip).
+TILFREDS_TRUST_X_FORWARDED_FOR = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+# Password and token values never reach axes' logs or its access-attempt rows.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+# TOTP second factor: the issuer name shown in authenticator apps.
+OTP_TOTP_ISSUER = "Tilfreds"
+# On: staff reach the admin only in a session verified by their authenticator app, and are sent to
+# enrol one first. Off (the default): a device is asked for at login only by those who have one.
+TILFREDS_REQUIRE_2FA = env.bool("TILFREDS_REQUIRE_2FA", default=False)
 
 LOGGING = {
     "version": 1,

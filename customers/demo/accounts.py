@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from core.types import User
+from customers.models import Customer
 
 DEMO_USERNAME = "demo"
 # A public login for a local demo, printed by `make run` and the README; never a production secret.
@@ -21,7 +22,21 @@ ACCOUNT_MANAGERS = (
 )
 
 
-def ensure_demo_user() -> bool:
+def demo_usernames() -> list[str]:
+    """Return every username the demo creates: the superuser and the account managers."""
+    return [DEMO_USERNAME, *(username for username, _, _ in ACCOUNT_MANAGERS)]
+
+
+def has_real_data() -> bool:
+    """Whether the database holds anything the demo did not make: any customer, or any other user.
+
+    Demo rows mixed into real ones could not be told apart, and a demo login on a real database is a
+    known password on real data; so the demo goes only where this is False.
+    """
+    return Customer.objects.exists() or User.objects.exclude(username__in=demo_usernames()).exists()
+
+
+def ensure_demo_user(*, password: str = DEMO_PASSWORD) -> bool:
     """Create the demo superuser unless a user of that name exists; return whether it was created.
 
     An existing user is left alone, password included: someone may have changed it on purpose.
@@ -33,7 +48,7 @@ def ensure_demo_user() -> bool:
             User.objects.create_superuser(
                 username=DEMO_USERNAME,
                 email=f"{DEMO_USERNAME}@tilfreds.{EMAIL_TLD}",
-                password=DEMO_PASSWORD,
+                password=password,
                 first_name="Demo",
                 last_name="Bruker",
             )
@@ -59,3 +74,11 @@ def ensure_account_managers() -> dict[str, User]:
     User.objects.bulk_create(new_users, ignore_conflicts=True)
     usernames = [username for username, _, _ in ACCOUNT_MANAGERS]
     return {user.get_username(): user for user in User.objects.filter(username__in=usernames)}
+
+
+def set_demo_password(*, username: str, password: str) -> None:
+    """Give a demo login `password` (a trial deployment's own, instead of the public demo one)."""
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])

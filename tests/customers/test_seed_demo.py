@@ -35,6 +35,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def demo_debug(settings):
+    # seed_demo loads the zero-config demo, which runs with DEBUG on; with DEBUG off it refuses
+    # (tests/test_seed_demo_guard.py), and pytest-django turns DEBUG off.
+    settings.DEBUG = True
+
+
 def seed(*args: str) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out, stderr=StringIO())

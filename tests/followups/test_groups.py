@@ -58,6 +58,9 @@ def test_leads_have_what_account_managers_have_plus_reassign_policy_dispatches_a
         "followups.change_followuppolicy",
         "surveys.view_surveydispatch",
         "customers.change_every_account",
+        # core migration 0002: leads unlock locked-out logins (axes' access attempts).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     }
 
 
