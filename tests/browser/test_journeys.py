@@ -406,7 +406,7 @@ def test_lead_reassigns_a_follow_up_and_reads_the_satisfaction_numbers(pages: Pa
 def upload(page: Page, name: str, text: str) -> None:
     """Choose "Customers" and a CSV file on the upload page."""
     page.get_by_label("What the file holds").select_option(label="Customers")
-    page.get_by_label("CSV file").set_input_files(
+    page.get_by_label("CSV or Excel file").set_input_files(
         files=[FilePayload(name=name, mimeType="text/csv", buffer=text.encode())]
     )
 
