@@ -175,11 +175,13 @@ class KeysetPagination(BasePagination):
         self.previous_cursor: Cursor | None = None
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
             return self.page_size
+        # One whole number, as the schema says: an empty or repeated page_size is refused rather than
+        # read as the default or as its last value.
         try:
-            size = int(raw)
+            size = int(values[0]) if len(values) == 1 else 0
         except ValueError:
             size = 0
         if size < 1:

@@ -122,8 +122,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         # A refused comment is too long (the only check on it): the page shows the error with an
         # empty box rather than sending back whatever size of text was posted. A comment within
         # the limit stays, so a wrong score does not cost the contact what they wrote.
-        form.data = form.data.copy()
-        form.data["comment"] = ""
+        form.data = {**request.POST.dict(), "comment": ""}
     return _answer_page(request, invitation, form, language, status=400)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import inspect
+import re
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -118,16 +122,25 @@ class FollowUpNoteSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OutcomeField(serializers.ChoiceField):
+    """A follow-up's outcome, null until it is done.
+
+    The model stores "" for "no outcome yet"; answered as "", it matched no value of OutcomeEnum, and
+    generated clients that check enums refused every open follow-up.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Outcome.choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(value) if value else None
+
+
 class FollowUpTaskSerializer(serializers.ModelSerializer):
     """A follow-up in the list: enough to triage without opening it."""
 
     is_overdue = serializers.BooleanField(read_only=True, help_text="Active and past its due time.")
-    outcome = serializers.ChoiceField(
-        choices=Outcome.choices,
-        allow_blank=True,
-        read_only=True,
-        help_text="Empty until the follow-up is done.",
-    )
+    outcome = OutcomeField(help_text="Null until the follow-up is done.")
     assigned_to = FollowUpUserSerializer(allow_null=True, help_text="Null: in the shared queue.")
     # Typed as the base class: the detail serializer answers with the customer's larger shape.
     customer: serializers.ModelSerializer[Customer] = FollowUpCustomerSerializer()
@@ -235,22 +248,91 @@ class FollowUpTaskUpdateSerializer(serializers.Serializer):
         return attrs
 
 
+# Python's str.strip (DRF's trim_whitespace) and its `\s` agree on what is blank; NUL is refused by
+# every DRF CharField. A note that must say something holds one other character.
+_SAYS_SOMETHING = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+_NO_NUL = r"^[^\u0000]*$"
+
+
+class FollowUpTaskUpdateSchema(OpenApiSerializerExtension):
+    """The PATCH body as the five requests the server takes, each a closed object.
+
+    One object of four optional fields promised that any mix would do, and the server refused most
+    of them (an empty body, an outcome without done, assigned_to with anything else).
+    """
+
+    target_class = FollowUpTaskUpdateSerializer
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        fields: dict[str, Any] = auto_schema._map_basic_serializer(self.target, direction)["properties"]
+        note = {**fields["note"], "pattern": _NO_NUL}
+        said = {**fields["note"], "minLength": 1, "pattern": _SAYS_SOMETHING}
+
+        def status(value: str) -> dict[str, Any]:
+            return {
+                "allOf": [{"type": "string", "enum": [value]}],
+                "description": fields["status"]["description"],
+            }
+
+        def alternative(title: str, required: list[str], **properties: Any) -> dict[str, Any]:
+            return {
+                "type": "object",
+                "title": title,
+                "properties": properties,
+                "required": required,
+                # Closed: a field of another alternative changes what the request means, and the
+                # server refuses the mix.
+                "additionalProperties": False,
+            }
+
+        return {
+            "oneOf": [
+                alternative("Start", ["status"], status=status(Status.IN_PROGRESS), note=note),
+                alternative(
+                    "Complete",
+                    ["status", "outcome"],
+                    status=status(Status.DONE),
+                    outcome=fields["outcome"],
+                    note=note,
+                ),
+                alternative("Cancel", ["status", "note"], status=status(Status.CANCELLED), note=said),
+                alternative("Note", ["note"], note=said),
+                alternative("Reassign", ["assigned_to"], assigned_to=fields["assigned_to"]),
+            ],
+            "description": inspect.cleandoc(FollowUpTaskUpdateSerializer.__doc__ or ""),
+        }
+
+
 # --- NPS metrics
 
 GROUP_BY_CHOICES = ["tier", "month", "account_manager", "industry"]
 
 
-SINCE_RANGE = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+# Times at the calendar's edges overflow when the database converts them to UTC. The bound is on
+# the year as written, so the schema's pattern says exactly what the server takes, whatever the offset.
+SINCE_YEARS = r"^(19|20|21)\d\d-"
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": SINCE_YEARS,
+        "description": "A time in the years 1900 to 2199.",
+    }
+)
 class BoundedDateTimeField(serializers.DateTimeField):
-    """A DateTimeField whose calendar-edge inputs answer 400, not 500.
+    """A DateTimeField for the years 1900 to 2199 whose calendar-edge inputs answer 400, not 500.
 
     DRF localizes a naive time such as 0001-01-01 by probing the hour before it, which overflows
     (OverflowError) outside its own overflow check.
     """
 
+    default_error_messages = {"years": "Use a time in the years 1900 to 2199."}
+
     def to_internal_value(self, value: Any) -> datetime:
+        if not isinstance(value, str) or not re.match(SINCE_YEARS, value):
+            self.fail("years")
         try:
             return super().to_internal_value(value)
         except OverflowError:
@@ -278,14 +360,6 @@ class NpsMetricsQuerySerializer(serializers.Serializer):
         max_value=60,
         help_text="With group_by=month: how many calendar months, up to now.",
     )
-
-    def validate_since(self, value: datetime) -> datetime:
-        # Times at the calendar's edges overflow when the database converts them to UTC.
-        if not SINCE_RANGE[0] <= value <= SINCE_RANGE[1]:
-            raise serializers.ValidationError(
-                f"Use a time between {SINCE_RANGE[0]:%Y-%m-%d} and {SINCE_RANGE[1]:%Y-%m-%d}."
-            )
-        return value
 
 
 class NpsFiguresSerializer(serializers.Serializer):

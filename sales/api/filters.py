@@ -134,13 +134,25 @@ def _documented(schema: dict[str, Any], filter_: django_filters.Filter) -> djang
     return extend_schema_field({**schema, "description": filter_.extra["help_text"]})(filter_)
 
 
+# Total digits capped: a value like 1e400000 is refused here instead of overflowing the database's
+# numeric type. Two decimals (øre, hundredths of a percent), so 18 before the point; the schema states
+# the same bounds, so what it allows the filter takes and what it refuses the filter refuses.
+_DIGITS, _DECIMALS = 20, 2
+_LARGEST = 10 ** (_DIGITS - _DECIMALS - 1)
+DECIMAL_SCHEMA = {"type": "number", "multipleOf": 10**-_DECIMALS, "minimum": -_LARGEST, "maximum": _LARGEST}
+_BOUNDS = {"min_value": Decimal(-_LARGEST), "max_value": Decimal(_LARGEST)}
+
+
 def _amount(field_name: str, lookup: str, help_text: str) -> django_filters.Filter:
-    # Total digits capped: a value like 1e400000 is refused here instead of overflowing the database's
-    # numeric type.
     return _documented(
-        {"type": "number"},
+        DECIMAL_SCHEMA,
         django_filters.NumberFilter(
-            field_name=field_name, lookup_expr=lookup, max_digits=20, decimal_places=None, help_text=help_text
+            field_name=field_name,
+            lookup_expr=lookup,
+            max_digits=_DIGITS,
+            decimal_places=_DECIMALS,
+            help_text=help_text,
+            **_BOUNDS,
         ),
     )
 
@@ -202,11 +214,12 @@ class CustomerSegmentFilter(django_filters.FilterSet):
         "contribution_margin_12m", "lte", "Contribution margin, 12 months (NOK), at most this."
     )
     margin_pct_min = _documented(
-        {"type": "number"},
+        DECIMAL_SCHEMA,
         django_filters.NumberFilter(
             method="filter_margin_pct_min",
-            max_digits=20,
-            decimal_places=None,
+            max_digits=_DIGITS,
+            decimal_places=_DECIMALS,
+            **_BOUNDS,
             help_text="Contribution margin as % of revenue at least this; customers without revenue are left out.",
         ),
     )

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from customers.models import Contact, Customer, TierChange
 from customers.selectors import format_potential_explanation
+from followups.api.serializers import OutcomeField
 from followups.models import FollowUpTask
 from sales.selectors import NO_RELEVANCE, CustomerRow, Driver, held_skus
 from surveys.models import SurveyResponse
@@ -223,6 +224,7 @@ class FollowUpSummarySerializer(serializers.ModelSerializer):
     status = FollowUpStatusField(read_only=True)
     assigned_to = UserRefSerializer(read_only=True, allow_null=True)
     response_score = serializers.IntegerField(source="response.score", read_only=True)
+    outcome = OutcomeField(help_text="Null until the follow-up is done.")
 
     class Meta:
         model = FollowUpTask

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.utils import timezone
 from django.utils.text import Truncator
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from core.api import as_api_exception
 from core.errors import BadInput
 from customers.models import Customer
-from surveys.models import Category, SurveyKind, SurveyResponse
+from surveys.models import SCALES, Category, SurveyKind, SurveyResponse
 from surveys.services import validate_score
 
 # Clocks of the sending systems drift a little; an answer dated further ahead than this is a bug
@@ -28,7 +30,7 @@ ECHO_LENGTH = 40
 class ShortEchoChoiceField(serializers.ChoiceField):
     """A ChoiceField whose "not a valid choice" message quotes at most ECHO_LENGTH characters of the input."""
 
-    def fail(self, key: str, **kwargs: Any) -> None:
+    def fail(self, key: str, **kwargs: Any) -> NoReturn:
         if "input" in kwargs:
             kwargs["input"] = Truncator(str(kwargs["input"])).chars(ECHO_LENGTH)
         super().fail(key, **kwargs)
@@ -109,3 +111,39 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 
     def get_followup_queued(self, obj: SurveyResponse) -> bool:
         return obj.category == Category.DETRACTOR
+
+
+class SurveyResponseInputSchema(OpenApiSerializerExtension):
+    """The answer's schema as one alternative per kind, each with its own score range.
+
+    One object with `score: integer` promised clients that an NPS scale fits every kind, and the
+    server refused a CSAT 9 that the schema allowed. The scales come from surveys.models.SCALES, as
+    the server's check does.
+    """
+
+    target_class = SurveyResponseInputSerializer
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_basic_serializer(self.target, direction)
+        alternatives = []
+        for kind, (low, high) in SCALES.items():
+            properties = dict(schema["properties"])
+            # Wrapped in allOf, as ChangeableStatusField is: a bare one-value enum per alternative would
+            # be lifted into components named after `kind` and collide with KindEnum.
+            properties["kind"] = {"allOf": [{"type": "string", "enum": [kind]}]}
+            properties["score"] = {
+                "type": "integer",
+                "minimum": low,
+                "maximum": high,
+                "description": f"{SurveyKind(kind).label}: {low} to {high}.",
+            }
+            alternatives.append(
+                {**{k: v for k, v in schema.items() if k != "description"}, "properties": properties}
+                | {"title": SurveyKind(kind).label}
+            )
+        # Stated outside the alternatives too, so drf-spectacular marks the request body required.
+        return {
+            "oneOf": alternatives,
+            "required": schema["required"],
+            "description": schema.get("description", ""),
+        }

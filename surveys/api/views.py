@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +50,8 @@ class SurveyResponseCreateView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [CanAddSurveyResponses]
     throttle_classes = [SurveyResponseRateThrottle]
+    # JSON only, as the schema says: a form body cannot carry null or an integer as such.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="survey_responses_create",

@@ -8,6 +8,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from tests.factories import FollowUpTaskFactory
+
 pytestmark = pytest.mark.django_db
 
 LIST_FILTERS = {
@@ -105,3 +107,54 @@ def test_the_docs_page_loads_swagger_ui_from_the_sidecar_not_a_cdn():
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "/api/schema/" in html
+
+
+def test_an_open_followup_answers_outcome_null_which_the_schema_allows(schema, superuser):
+
+    FollowUpTaskFactory.create()
+    client = APIClient()
+    client.force_authenticate(superuser)
+
+    row = client.get("/api/followups/", secure=True).json()["results"][0]
+
+    assert row["outcome"] is None
+    outcome = schema["components"]["schemas"]["FollowUpTask"]["properties"]["outcome"]
+    assert outcome["nullable"] is True
+    assert {"$ref": "#/components/schemas/OutcomeEnum"} in outcome["oneOf"]
+    assert "" not in schema["components"]["schemas"]["OutcomeEnum"]["enum"]
+
+
+def test_the_survey_answer_schema_gives_each_kind_its_own_score_range(schema):
+    body = schema["components"]["schemas"]["SurveyResponseInputRequest"]
+
+    ranges = {
+        alternative["properties"]["kind"]["allOf"][0]["enum"][0]: (
+            alternative["properties"]["score"]["minimum"],
+            alternative["properties"]["score"]["maximum"],
+        )
+        for alternative in body["oneOf"]
+    }
+    assert ranges == {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+    assert schema["paths"]["/api/survey-responses/"]["post"]["requestBody"]["required"] is True
+
+
+def test_the_followup_patch_schema_lists_the_five_requests_the_server_takes(schema):
+    operation = schema["paths"]["/api/followups/{id}/"]["patch"]
+    body = schema["components"]["schemas"]["PatchedFollowUpTaskUpdateRequest"]
+
+    assert operation["requestBody"]["required"] is True
+    assert set(operation["requestBody"]["content"]) == {"application/json"}
+    assert {alt["title"]: sorted(alt["required"]) for alt in body["oneOf"]} == {
+        "Start": ["status"],
+        "Complete": ["outcome", "status"],
+        "Cancel": ["note", "status"],
+        "Note": ["note"],
+        "Reassign": ["assigned_to"],
+    }
+    assert all(alt["additionalProperties"] is False for alt in body["oneOf"])
+
+
+def test_the_metrics_since_parameter_states_the_years_the_server_takes(schema):
+    since = {p["name"]: p for p in schema["paths"]["/api/metrics/nps/"]["get"]["parameters"]}["since"]
+
+    assert since["schema"]["pattern"] == r"^(19|20|21)\d\d-"

@@ -161,6 +161,7 @@ def test_the_opt_out_box_is_read_only_for_an_account_manager(world: World) -> No
 def test_a_lead_clears_an_opt_out_and_the_change_is_logged_with_their_name(world: World) -> None:
     contact = world.contacts["ola"]
     lead = world.users["lead"]
+    assert lead is not None
 
     answer = world.client_for("lead").post(contact_url(contact), contact_data(contact), secure=True)
 
