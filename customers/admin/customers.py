@@ -1,9 +1,10 @@
-"""Admin for customers and what hangs off them: contacts, products, interactions and revenue lines.
+"""Admin for customers and what hangs off them: contacts and interactions (products and revenue lines:
+catalogue.py).
 
 `CustomerAdmin` and `ContactAdmin` are bases, not registered here: the customer page shows pieces of
 the apps above this one (survey actions and history, follow-ups), so the top app (sales/admin.py)
-composes them with these and registers the result once. Products, interactions and revenue lines
-belong to this app alone and are registered here.
+composes them with these and registers the result once. Interactions belong to this app alone and
+are registered here.
 
 Contacts and interactions follow customers.policy: everyone who may view them sees them all (one
 shared dialog history); changing or adding needs the model permission and, for account managers, a
@@ -22,7 +23,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -31,7 +32,7 @@ from core.errors import Forbidden
 from core.formats import MISSING, format_nok, format_org_number, format_percent, group_thousands
 from core.permissions import PolicyAdmin
 from core.types import AnyUser
-from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Product, RevenueLine, Tier
+from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Tier
 from customers.policy import (
     CustomerRecordPolicy,
     contact_policy,
@@ -42,7 +43,6 @@ from customers.policy import (
 )
 from customers.selectors import (
     economics_window,
-    format_lift,
     format_potential_explanation,
     last_recalculation,
     potential_explanation,
@@ -50,9 +50,7 @@ from customers.selectors import (
     revenue_by_product,
     running_recalculation,
     tier_history,
-    top_affinities,
 )
-from customers.services import AFFINITY_MIN_SUPPORT
 from customers.validators import normalize_org_number
 
 from .economics import can_recalculate, tier_badge, time_thief_badge
@@ -63,8 +61,6 @@ if TYPE_CHECKING:
 # The change page shows this many of the newest interactions and tier changes and links to the rest;
 # a long-standing customer can have thousands of interactions.
 RECENT_ROWS = 20
-# The product page lists this many of the products its holders take most often.
-TOP_AFFINITIES = 15
 
 
 def _stamp_opt_out(contact: Contact, changed_data: list[str]) -> None:
@@ -448,61 +444,6 @@ class ContactAdmin(CustomerRecordAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "category"]
-    list_filter = ["category"]
-    search_fields = ["=sku", "name", "category"]
-    fieldsets = [(None, {"fields": ["sku", "name", "category"]})]
-    readonly_fields = ["affinities"]
-
-    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> _FieldsetSpec:
-        if obj is None:
-            return self.fieldsets
-        return [*self.fieldsets, (f"Customers who take {obj.sku} also take ...", {"fields": ["affinities"]})]
-
-    @admin.display(description="also taken")
-    def affinities(self, product: Product) -> SafeString:
-        rows = list(top_affinities(product.pk, TOP_AFFINITIES))
-        # Every row carries the product's holder count and the as-of date, so the note needs no query.
-        note = format_html(
-            '<p class="more">{}Products held together with {} by at least {} customers in the '
-            "economics window{}. Lift x2 means {}\u2019s customers take the product twice as often as "
-            "customers in general. Recalculated nightly after the tiers.</p>",
-            f"{group_thousands(rows[0].holders_from)} customers hold {product.sku}. " if rows else "",
-            product.sku,
-            AFFINITY_MIN_SUPPORT,
-            f", as of {rows[0].as_of:%Y-%m-%d}" if rows else "",
-            product.sku,
-        )
-        if not rows:
-            return format_html("<p>No other product is taken often enough by its customers.</p>{}", note)
-        body = format_html_join(
-            "",
-            '<tr><td><a href="{}">{}</a></td><td class="number">{}</td><td class="number">{}</td>'
-            '<td class="number">{}</td></tr>',
-            (
-                (
-                    reverse("admin:customers_product_change", args=[row.to_product_id]),
-                    row.to_product,
-                    group_thousands(row.holders_both),
-                    format_percent(row.confidence * 100),
-                    format_lift(row.lift),
-                )
-                for row in rows
-            ),
-        )
-        return format_html(
-            '<table class="figures" id="affinities"><thead><tr><th scope="col">Product</th>'
-            '<th scope="col" class="number">Customers with both</th>'
-            '<th scope="col" class="number">Share of {}\u2019s customers</th>'
-            '<th scope="col" class="number">Lift</th></tr></thead><tbody>{}</tbody></table>{}',
-            product.sku,
-            body,
-            note,
-        )
-
-
 @admin.register(Interaction)
 class InteractionAdmin(CustomerRecordAdmin):
     policy = interaction_policy
@@ -535,29 +476,3 @@ class InteractionAdmin(CustomerRecordAdmin):
             "occurred_at": timezone.now(),
             **super().get_changeform_initial_data(request),
         }
-
-
-@admin.register(RevenueLine)
-class RevenueLineAdmin(admin.ModelAdmin):
-    list_display = ["date", "customer", "product", "quantity", "amount", "cost_display", "margin", "line_id"]
-    list_filter = ["product__category"]
-    list_select_related = ["customer", "product"]
-    search_fields = ["=line_id", "=customer__external_id", "customer__name", "=product__sku"]
-    date_hierarchy = "date"
-    autocomplete_fields = ["customer", "product"]
-    # Lines come from ERP imports; the line ID and the import are their provenance, not for editing.
-    readonly_fields = ["line_id", "data_import"]
-    ordering = ["-date", "-pk"]
-    show_full_result_count = False
-
-    @admin.display(description="revenue", ordering="revenue")
-    def amount(self, line: RevenueLine) -> str:
-        return format_nok(line.revenue, decimals=True)
-
-    @admin.display(description="cost", ordering="cost")
-    def cost_display(self, line: RevenueLine) -> str:
-        return format_nok(line.cost, decimals=True)
-
-    @admin.display(description="margin")
-    def margin(self, line: RevenueLine) -> str:
-        return format_nok(line.revenue - line.cost, decimals=True)

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import CommandError
 from django.urls import reverse
-from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs; see tables._sheet_rows
+from openpyxl import Workbook
 
 from customers.models import Customer, DataImport, ImportKind, Interaction, RevenueLine
 from customers.services import ImportFileError, ImportRejected, import_data_file
@@ -34,10 +35,10 @@ def product() -> None:
     ProductFactory.create(sku="P-1")
 
 
-def refusal(data: bytes, kind: ImportKind = ImportKind.CUSTOMERS, **kwargs: object) -> str:
+def refusal(data: bytes, kind: ImportKind = ImportKind.CUSTOMERS, **kwargs: Any) -> str:
     """Import `data` expecting the whole file to be refused; return the message."""
     with pytest.raises(ImportFileError) as caught:
-        import_data_file(kind=kind, stream=io.BytesIO(data), file_name="x.csv", **kwargs)  # type: ignore[arg-type]
+        import_data_file(kind=kind, stream=io.BytesIO(data), file_name="x.csv", **kwargs)
     assert not isinstance(caught.value, ImportRejected)
     return str(caught.value)
 

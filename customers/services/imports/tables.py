@@ -305,8 +305,8 @@ def _sheet_rows(stream: BinaryStream) -> tuple[Iterator[tuple[object, ...]], Cal
 
     openpyxl ships without type information; it is used here and nowhere else.
     """
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         # read_only streams the sheet's XML instead of building every cell; data_only gives the values
