@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from functools import partial
+from typing import Any
 
+from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.errors import BadInput, Conflict
-from core.tasks import enqueue_on_commit
 from customers.models import Contact, Customer
 from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, SurveyResponse
 
 from .satisfaction import refresh_customer_satisfaction
+
+logger = logging.getLogger(__name__)
 
 
 class ResponseConflict(Conflict):
@@ -66,8 +71,8 @@ def record_response(
     With an `external_id` the call is idempotent: the same key again returns the stored response
     (created=False), also when two requests race; the key with a different answer raises
     ResponseConflict. `survey` defaults to the active survey of the kind; an answer to an
-    invitation belongs to the invitation's survey. The follow-up of an unhappy answer is queued after commit, and a broker outage
-    does not fail the call: the reconciliation job creates what the lost message did not.
+    invitation belongs to the invitation's survey. The follow-up of an unhappy answer is queued after commit; with the broker
+    down it is created in this process instead, so the call neither fails nor leaves it waiting.
     """
     validate_score(kind, score)
     if external_id:
@@ -118,4 +123,22 @@ def _same_answer_or_conflict(
 
 def _announce_unhappy(response: SurveyResponse) -> None:
     for path in settings.TILFREDS_DETRACTOR_HANDLERS:
-        enqueue_on_commit(import_string(path), response.pk)
+        transaction.on_commit(partial(_send_or_run_here, import_string(path), response.pk))
+
+
+def _send_or_run_here(handler: Task[Any, Any], response_id: int) -> None:
+    # With the broker down, beat cannot send the reconciliation either, so a lost message would
+    # leave the detractor waiting for the whole outage. The database is up (the answer was just
+    # committed), so run the handler here instead: it is idempotent, and its own follow-on
+    # messages (the notification email) are repaired by the reconciliation once the broker is back.
+    try:
+        handler.apply_async(args=(response_id,))
+    except Exception:
+        # Deliberately broad, as in core.tasks.enqueue_on_commit: the broker, the result backend's
+        # subscribe (RuntimeError) and serialisation each fail differently, and the answer is
+        # stored already, so none of them may fail the caller.
+        logger.warning(
+            "Could not enqueue %s(%s); running it in this process", handler.name, response_id, exc_info=True
+        )
+        # throw=False: a failure here is logged by Celery and left to the reconciliation job.
+        handler.apply(args=(response_id,), throw=False)
