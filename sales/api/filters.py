@@ -54,10 +54,10 @@ _FALSE = {"false", "0", "no"}
 
 
 class StrictBooleanField(forms.Field):
-    """true/false (or 1/0, yes/no); anything else is an error rather than silently ignored."""
+    """true/false (or 1/0, yes/no); anything else, an empty value included, is an error rather than ignored."""
 
     def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
+        if value is None:  # the parameter is absent
             return None
         text = str(value).strip().lower()
         if text in _TRUE:
@@ -128,6 +128,11 @@ class SkuListFilter(django_filters.MultipleChoiceFilter):
     field_class = SkuListField
 
 
+# Django's form fields refuse a NUL character in text (400); the schema says so, or a schema-valid
+# request would be refused.
+NO_NUL = "^[^\\x00]*$"
+
+
 def _documented(schema: dict[str, Any], filter_: django_filters.Filter) -> django_filters.Filter:
     # An explicit schema replaces drf-spectacular's guess, description included, so the help text
     # goes into it too.
@@ -176,7 +181,8 @@ def _flag(method: str, help_text: str) -> django_filters.Filter:
 
 def _skus(method: str, help_text: str) -> django_filters.Filter:
     return _documented(
-        {"type": "string", "maxLength": SKU_MAX_LENGTH}, SkuListFilter(method=method, help_text=help_text)
+        {"type": "string", "pattern": NO_NUL, "maxLength": SKU_MAX_LENGTH},
+        SkuListFilter(method=method, help_text=help_text),
     )
 
 
@@ -231,7 +237,7 @@ class CustomerSegmentFilter(django_filters.FilterSet):
         ),
     )
     account_manager = _documented(
-        {"type": "string", "maxLength": 150},
+        {"type": "string", "pattern": NO_NUL, "maxLength": 150},
         django_filters.CharFilter(
             method="filter_account_manager",
             max_length=150,
@@ -239,13 +245,13 @@ class CustomerSegmentFilter(django_filters.FilterSet):
         ),
     )
     industry = _documented(
-        {"type": "string", "maxLength": 100},
+        {"type": "string", "pattern": NO_NUL, "maxLength": 100},
         django_filters.CharFilter(
             lookup_expr="iexact", max_length=100, help_text="Industry, exact (any case)."
         ),
     )
     region = _documented(
-        {"type": "string", "maxLength": 100},
+        {"type": "string", "pattern": NO_NUL, "maxLength": 100},
         django_filters.CharFilter(
             lookup_expr="iexact", max_length=100, help_text="Region, exact (any case)."
         ),
@@ -269,7 +275,7 @@ class CustomerSegmentFilter(django_filters.FilterSet):
         ),
     )
     search = _documented(
-        {"type": "string", "maxLength": 200},
+        {"type": "string", "pattern": NO_NUL, "maxLength": 200},
         django_filters.CharFilter(
             method="filter_search",
             max_length=200,
@@ -348,7 +354,7 @@ class UpsellCandidateFilter(CustomerSegmentFilter):
     """Filters of GET /api/upsell-candidates/: the target product and the shared customer filters."""
 
     product = _documented(
-        {"type": "string", "maxLength": SKU_MAX_LENGTH},
+        {"type": "string", "pattern": NO_NUL, "maxLength": SKU_MAX_LENGTH},
         SkuFilter(
             method="keep",
             required=True,
