@@ -188,6 +188,16 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_naming_its_line():
     assert str(caught.value.result.errors[0]).startswith("line 3: columns: 3 values but the header has 2")
 
 
+def test_a_row_with_fewer_cells_than_the_header_is_an_error_naming_its_line_and_imports_nothing():
+    data = b"external_id,name,industry\nRX1,Fine AS,Bygg\nRX2,Short AS\n"
+
+    with pytest.raises(ImportRejected) as caught:
+        import_data_file(kind=ImportKind.CUSTOMERS, stream=io.BytesIO(data), file_name="x.csv")
+
+    assert str(caught.value.result.errors[0]).startswith("line 3: columns: 2 values but the header has 3")
+    assert not Customer.objects.filter(external_id__in=["RX1", "RX2"]).exists()
+
+
 def test_a_truncated_utf8_character_at_the_end_names_the_last_line():
     assert "(line 3)" in refusal("external_id,name\nRX1,Fine AS\nRX2,Bodø".encode()[:-1])
 

@@ -397,7 +397,15 @@ class _Run:
                 cells,
                 [("columns", f"{len(cells)} values but the header has {self.header_width} columns{hint}")],
             )
-        # Excel leaves trailing empty cells off some rows; a short row reads as empty trailing cells.
+        if len(cells) < self.header_width and not self.csv_file.is_workbook:
+            # A short row is a lost or merged separator as often as a missing value: refuse it rather
+            # than guess which cells moved. (A workbook's sheet leaves trailing empty cells out, and
+            # there they are empty.)
+            return _BadRow(
+                line,
+                cells,
+                [("columns", f"{len(cells)} values but the header has {self.header_width} columns")],
+            )
         values = {name: cells[index] if index < len(cells) else "" for name, index in self.columns.items()}
         errors: list[tuple[str, str]] = []
         row = self.importer.parse(values, errors)
