@@ -157,11 +157,10 @@ def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     device = confirmed_device(user)
     enrolling = device is None
-    if enrolling:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name=gettext("Authenticator app"), confirmed=False)
-    assert device is not None  # noqa: S101 (for the type checker: created above when missing)
+    if device is None:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first() or (
+            TOTPDevice.objects.create(user=user, name=gettext("Authenticator app"), confirmed=False)
+        )
     verified = bool(getattr(user, "is_verified", lambda: False)())
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
-from functools import partial
-from typing import Any
 
-from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.errors import BadInput, Conflict
+from core.tasks import enqueue_on_commit
 from customers.models import Contact, Customer
 from surveys.models import SCALES, Category, Survey, SurveyKind, SurveyPolicy, SurveyResponse
 
 from .satisfaction import refresh_customer_satisfaction
-
-logger = logging.getLogger(__name__)
 
 
 class ResponseConflict(Conflict):
@@ -123,22 +118,6 @@ def _same_answer_or_conflict(
 
 def _announce_unhappy(response: SurveyResponse) -> None:
     for path in settings.TILFREDS_DETRACTOR_HANDLERS:
-        transaction.on_commit(partial(_send_or_run_here, import_string(path), response.pk))
-
-
-def _send_or_run_here(handler: Task[Any, Any], response_id: int) -> None:
-    # With the broker down, beat cannot send the reconciliation either, so a lost message would
-    # leave the detractor waiting for the whole outage. The database is up (the answer was just
-    # committed), so run the handler here instead: it is idempotent, and its own follow-on
-    # messages (the notification email) are repaired by the reconciliation once the broker is back.
-    try:
-        handler.apply_async(args=(response_id,))
-    except Exception:
-        # Deliberately broad, as in core.tasks.enqueue_on_commit: the broker, the result backend's
-        # subscribe (RuntimeError) and serialisation each fail differently, and the answer is
-        # stored already, so none of them may fail the caller.
-        logger.warning(
-            "Could not enqueue %s(%s); running it in this process", handler.name, response_id, exc_info=True
-        )
-        # throw=False: a failure here is logged by Celery and left to the reconciliation job.
-        handler.apply(args=(response_id,), throw=False)
+        # With the broker down the handler runs here: a detractor must not wait for the outage to end,
+        # and the handler is idempotent (its notification email is repaired by the reconciliation).
+        enqueue_on_commit(import_string(path), response.pk, run_here_if_unsent=True)
