@@ -31,7 +31,6 @@ from sales.selectors import (
     upsell_ranking,
     with_potential_factors,
 )
-from sales.throttling import SalesUserRateThrottle
 
 from .filters import CustomerFilter, UpsellCandidateFilter
 from .serializers import (
@@ -91,10 +90,12 @@ def _list_responses(serializer: type[CustomerRowSerializer]) -> dict[Any, Any]:
 
 
 class SalesAPIView(generics.GenericAPIView):
-    """What every sales endpoint shares: who may call it, how often, and JSON errors even for CSV."""
+    """What every sales endpoint shares: who may call it and JSON errors even for CSV.
+
+    How often: the settings' per-user rate (core.throttling), as for every API view.
+    """
 
     permission_classes = [CanViewCustomers]
-    throttle_classes = [SalesUserRateThrottle]
     renderer_classes = [JSONRenderer, CSVRenderer]
     content_negotiation_class = StrictFormatNegotiation
     queryset = Customer.objects.none()
