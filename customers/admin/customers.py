@@ -4,7 +4,7 @@ catalogue.py).
 `CustomerAdmin` and `ContactAdmin` are bases, not registered here: the customer page shows pieces of
 the apps above this one (survey actions and history, follow-ups), so the top app (sales/admin.py)
 composes them with these and registers the result once. Interactions belong to this app alone and
-are registered here.
+are registered in interactions.py.
 
 Contacts and interactions follow customers.policy: everyone who may view them sees them all (one
 shared dialog history); changing or adding needs the model permission and, for account managers, a
@@ -26,17 +26,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
-from django.utils.text import Truncator
 
 from core.errors import Forbidden
 from core.formats import MISSING, format_nok, format_org_number, format_percent, group_thousands
 from core.permissions import PolicyAdmin
 from core.types import AnyUser
-from customers.models import MARGIN_PCT, Contact, Customer, Interaction, Tier
+from customers.models import MARGIN_PCT, Contact, Customer, Tier
 from customers.policy import (
     CustomerRecordPolicy,
     contact_policy,
-    interaction_policy,
     managed_customers,
     manages,
     manages_every_account,
@@ -442,37 +440,3 @@ class ContactAdmin(CustomerRecordAdmin):
     ) -> None:
         _stamp_opt_out(obj, form.changed_data)
         super().save_model(request, obj, form, change)
-
-
-@admin.register(Interaction)
-class InteractionAdmin(CustomerRecordAdmin):
-    policy = interaction_policy
-    list_display = [
-        "occurred_at",
-        "customer",
-        "contact",
-        "channel",
-        "direction",
-        "duration_minutes",
-        "summary_excerpt",
-        "logged_by",
-    ]
-    list_filter = ["channel", "direction"]
-    list_select_related = ["customer", "contact", "logged_by"]
-    search_fields = ["customer__name", "=customer__external_id", "summary"]
-    date_hierarchy = "occurred_at"
-    autocomplete_fields = ["customer", "contact", "logged_by"]
-    readonly_fields = ["data_import"]
-    # Counting a table of millions of rows for "(N total)" costs more than the page itself.
-    show_full_result_count = False
-
-    @admin.display(description="summary")
-    def summary_excerpt(self, interaction: Interaction) -> str:
-        return Truncator(interaction.summary).chars(80)
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {
-            "logged_by": request.user.pk,
-            "occurred_at": timezone.now(),
-            **super().get_changeform_initial_data(request),
-        }
