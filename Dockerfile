@@ -16,7 +16,10 @@ RUN pip install -r requirements.lock
 COPY . .
 # collectstatic reads settings, which refuse to load without a secret key when DEBUG is off: a
 # throwaway one is enough, nothing is signed at build time.
-RUN DJANGO_SECRET_KEY=build-only-not-used-at-run-time DJANGO_DEBUG=0 \
+# The translation catalogues are compiled here too (pure Python, Babel: the image has no gettext);
+# the .mo files are not in the repository.
+RUN python -m core.catalogues compile --force \
+    && DJANGO_SECRET_KEY=build-only-not-used-at-run-time DJANGO_DEBUG=0 \
     python manage.py collectstatic --no-input --verbosity 0 \
     && mkdir -p /app/media && chown -R tilfreds /app/media
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError
+from core.models import LanguagePreference
 
 
 class _Singleton(Protocol):
@@ -104,3 +105,16 @@ def domain_errors_as_messages(
     else:
         if success:
             messages.success(request, success)
+
+
+@admin.register(LanguagePreference)
+class LanguagePreferenceAdmin(admin.ModelAdmin):
+    """Who reads Tilfreds in which language: a superuser may set it for someone who never signed in
+    (their emails follow it). Users set their own with the switch in the header."""
+
+    list_display = ("user", "language", "browser_language")
+    list_filter = ("language", "browser_language")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("browser_language",)

@@ -1,4 +1,5 @@
-"""Middleware for the admin: its Content-Security-Policy, and the two-factor requirement for staff."""
+"""Middleware: the admin's Content-Security-Policy, the two-factor requirement for staff, and the
+language a signed-in user chose."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
+
+from core import i18n
+from core.models import LanguagePreference
 
 ADMIN_PREFIX = "/admin/"
 
@@ -72,3 +77,29 @@ class RequireTwoFactorMiddleware:
             return False
         exempt = (reverse("two-factor"), reverse("admin:login"), reverse("admin:logout"))
         return request.path not in exempt
+
+
+class UserLanguageMiddleware:
+    """Serve a signed-in user in the language they chose (core.i18n), and remember their browser's.
+
+    After LocaleMiddleware, which has picked the cookie's or the browser's language, and after
+    AuthenticationMiddleware. Costs one primary-key read per signed-in request; it writes only when
+    the browser asks for another language than the one stored, so a normal request writes nothing.
+    Anonymous visitors (the login page, surveys) keep LocaleMiddleware's choice.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            preference = LanguagePreference.objects.filter(user_id=user.pk).first()
+            asked = i18n.browser_language(request)
+            if asked and (preference is None or preference.browser_language != asked):
+                i18n.record_browser_language(user=user, language=asked)
+            chosen = i18n.supported(preference.language) if preference is not None else None
+            if chosen:
+                translation.activate(chosen)
+                request.LANGUAGE_CODE = chosen
+        return self.get_response(request)

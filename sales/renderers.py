@@ -1,7 +1,9 @@
 """CSV for campaign tools and Norwegian Excel: ';'-separated, decimal commas, a UTF-8 BOM, streamed.
 
 Excel in a Norwegian locale splits on ';' (',' is the decimal mark there) and needs the BOM to read
-UTF-8 rather than Windows-1252, or "Bodø" arrives garbled.
+UTF-8 rather than Windows-1252, or "Bodø" arrives garbled. The file is the same whatever language
+its reader's admin is in: numbers in nb without grouping (Excel would read "1 234" as text), dates
+and times in ISO order in Europe/Oslo, all through core.formats.
 """
 
 from __future__ import annotations
@@ -16,12 +18,19 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
+from core.formats import format_date, format_datetime, format_number
+
 BOM = "\ufeff"
 DELIMITER = ";"
+# The decimal comma Norwegian Excel expects, whichever language the request was made in.
+NUMBER_LANGUAGE = "nb"
+DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
 # Rows per write to the response: large enough that the overhead per write vanishes, small enough that
 # the buffer stays a few hundred kilobytes.
 ROWS_PER_WRITE = 500
@@ -36,14 +45,15 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
+    if isinstance(value, Decimal | float):
+        # Every digit the value has (an amount keeps its øre), none invented.
+        return format_number(value, None, grouping=False, language=NUMBER_LANGUAGE)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return format_datetime(value, DATETIME_FORMAT)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_date(value, DATE_FORMAT)
     if isinstance(value, list | tuple):
         value = ", ".join(str(item) for item in value)
     text = str(value)
@@ -112,6 +122,7 @@ class StrictFormatNegotiation(DefaultContentNegotiation):
         renderers = list(renderers)
         matching = [renderer for renderer in renderers if renderer.format == format]
         if not matching:
-            choices = " or ".join(renderer.format for renderer in renderers)
-            raise ValidationError({self.settings.URL_FORMAT_OVERRIDE: [f"Use {choices}."]})
+            choices = ", ".join(renderer.format for renderer in renderers)
+            message = gettext("Use one of: %(choices)s.") % {"choices": choices}
+            raise ValidationError({self.settings.URL_FORMAT_OVERRIDE: [message]})
         return matching

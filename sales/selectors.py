@@ -27,8 +27,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast, overload
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
+from core.formats import format_date
 from core.pagination import Segment
 from customers.models import Contact, Customer, CustomerProduct, Product, ProductAffinity
 from customers.selectors import (
@@ -279,9 +280,13 @@ def upsell_ranking(product: Product, queryset: QuerySet[Customer]) -> UpsellRank
 def _sku_list(skus: Sequence[str]) -> str:
     shown = list(skus[:3])
     if len(skus) > len(shown):
-        return f"{', '.join(shown)} and {len(skus) - len(shown)} more"
+        more = len(skus) - len(shown)
+        return ngettext("%(skus)s and %(count)s more", "%(skus)s and %(count)s more", more) % {
+            "skus": ", ".join(shown),
+            "count": more,
+        }
     if len(shown) > 1:
-        return f"{', '.join(shown[:-1])} and {shown[-1]}"
+        return gettext("%(skus)s and %(last)s") % {"skus": ", ".join(shown[:-1]), "last": shown[-1]}
     return shown[0]
 
 
@@ -295,28 +300,46 @@ def with_potential_factors(customers: Sequence[CustomerRow]) -> None:
 def explain_candidate(customer: CustomerRow, driver: Driver | None, product: Product) -> str:
     """Say in one line why a customer is on the upsell list, e.g.
 
-    "holds X and Y; customers with X take SKU 3.1x as often; NPS 9 on 2026-10-02; potential 82
-    (industry: Bygg og anlegg x2.4)". Reads held_skus and with_potential_factors' attributes.
+    "holds X and Y; customers with X take SKU 3.1x as often; NPS 9 on 2 Oct 2026; potential 82
+    (industry: Bygg og anlegg x2.4)", in the request's language (its date by core.formats). Reads
+    held_skus and with_potential_factors' attributes.
     """
     skus = held_skus(customer)
     if driver is not None:
         # The driver first: it is the reason for the rank.
         skus = [driver.sku, *(sku for sku in skus if sku != driver.sku)]
-    parts = [f"holds {_sku_list(skus)}" if skus else "holds no products in the last 12 months"]
+    parts = [
+        gettext("holds %(skus)s") % {"skus": _sku_list(skus)}
+        if skus
+        else gettext("holds no products in the last 12 months")
+    ]
     if driver is not None:
         times = format_lift(driver.lift).removeprefix("x")
-        parts.append(f"customers with {driver.sku} take {product.sku} {times}x as often")
+        parts.append(
+            gettext("customers with %(driver)s take %(sku)s %(times)sx as often")
+            % {"driver": driver.sku, "sku": product.sku, "times": times}
+        )
     else:
-        parts.append(f"no held product is linked to {product.sku}")
+        parts.append(gettext("no held product is linked to %(sku)s") % {"sku": product.sku})
     latest_nps: int | None = getattr(customer, "latest_nps", None)
     latest_nps_at = getattr(customer, "latest_nps_at", None)
     if latest_nps is not None:
-        when = f" on {timezone.localdate(latest_nps_at).isoformat()}" if latest_nps_at else ""
-        parts.append(f"NPS {latest_nps}{when}")
+        if latest_nps_at:
+            parts.append(
+                gettext("NPS %(score)s on %(date)s")
+                % {"score": latest_nps, "date": format_date(latest_nps_at)}
+            )
+        else:
+            parts.append(gettext("NPS %(score)s") % {"score": latest_nps})
     if customer.potential_score is not None:
         factors: list[Factor] = getattr(customer, "potential_factors", [])
-        because = f" ({format_potential_explanation(factors)})" if factors else ""
-        parts.append(f"potential {customer.potential_score}{because}")
+        if factors:
+            parts.append(
+                gettext("potential %(score)s (%(factors)s)")
+                % {"score": customer.potential_score, "factors": format_potential_explanation(factors)}
+            )
+        else:
+            parts.append(gettext("potential %(score)s") % {"score": customer.potential_score})
     return "; ".join(parts)
 
 

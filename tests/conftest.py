@@ -13,14 +13,32 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import translation
+
+from core.catalogues import compile_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test` compiles the catalogues; a bare `pytest` on a fresh checkout must not test the
+    # Norwegian pages against missing or stale .mo files (only those older than their .po are rebuilt).
+    compile_catalogues(ROOT / "locale")
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Production-strength PBKDF2 costs a noticeable fraction of a second per user, and tests create many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A request through the test client activates its language in this thread and leaves it there
+    # (LocaleMiddleware never deactivates), so every test starts and ends in the default language.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -60,3 +60,11 @@ def test_the_image_installs_the_pinned_requirements_collects_static_files_and_ru
     assert "collectstatic" in dockerfile
     assert "\nUSER tilfreds\n" in dockerfile
     assert "gunicorn config.wsgi" in dockerfile
+
+
+def test_the_image_compiles_the_translations_without_gnu_gettext():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    # Babel's compiler (core.catalogues), before collectstatic; the .mo files are not committed.
+    assert "python -m core.catalogues compile" in dockerfile
+    assert "*.mo" in (ROOT / ".gitignore").read_text().splitlines()

@@ -1,36 +1,35 @@
-"""Template filters for Norwegian number formats: `{{ amount|nok }}`, `{{ pct|percent }}`, `{{ n|grouped }}`."""
+"""Template filters for amounts and numbers in the active language (core.formats):
+`{{ amount|nok }}`, `{{ pct|percent }}`, `{{ n|grouped }}`, `{{ value|org_number }}`."""
 
 from decimal import Decimal
 
 from django import template
 
-from core.formats import MISSING, format_nok, format_org_number, format_percent, group_thousands
+from core.formats import MISSING, format_nok, format_number, format_org_number, format_percent
 
 register = template.Library()
 
 
 @register.filter
 def nok(amount: Decimal | int | None) -> str:
-    """1234567 -> '1 234 567 kr'."""
+    """1234567 -> nb '1 234 567 kr', en '1,234,567 kr'."""
     return format_nok(amount)
 
 
 @register.filter
 def percent(value: Decimal | float | None) -> str:
-    """23.4 -> '23,4 %'."""
+    """23.4 -> nb '23,4 %', en '23.4 %'."""
     return format_percent(value)
 
 
 @register.filter
-def grouped(value: Decimal | int | None) -> str:
-    """A count or quantity with thousands grouped, decimals (if any) after a comma: '1 234,5'."""
+def grouped(value: Decimal | int | float | None) -> str:
+    """A count or quantity with thousands grouped and its own decimals, if any: nb '1 234,5'."""
     if value is None:
         return MISSING
-    value = Decimal(value).normalize()
-    whole = int(value)
-    fraction = f"{abs(value - whole):f}".partition(".")[2]
-    sign = "-" if value < 0 and whole == 0 else ""
-    return f"{sign}{group_thousands(whole)}" + (f",{fraction}" if fraction else "")
+    # normalize() drops trailing zeros (2.50 -> 2.5), so a whole quantity shows no decimals at all.
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    return format_number(number.normalize(), None)
 
 
 @register.filter

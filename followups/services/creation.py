@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.i18n import emails_in_their_language
 from core.tasks import enqueue_on_commit
 from customers.models import Tier
 from followups.models import PRIORITY_BY_TIER, FollowUpPolicy, FollowUpTask
@@ -138,24 +139,26 @@ def notify_followup_created(*, task_id: int) -> bool:
                 "url": settings.TILFREDS_BASE_URL.rstrip("/")
                 + reverse("admin:followups_followuptask_change", args=[task.pk]),
             }
-            send_mail(
-                subject=render_to_string("followups/email/created_subject.txt", context).strip(),
-                message=render_to_string("followups/email/created.txt", context),
-                from_email=None,
-                recipient_list=recipients,
+            # One email each, in the recipient's own language (their choice, else their browser's).
+            messages = emails_in_their_language(
+                recipients=recipients,
+                subject_template="followups/email/created_subject.txt",
+                body_template="followups/email/created.txt",
+                context=context,
             )
+            get_connection().send_messages(messages)
     return True
 
 
-def _recipients(task: FollowUpTask) -> list[str]:
+def _recipients(task: FollowUpTask) -> list[AbstractBaseUser]:
     if task.assigned_to is not None and task.assigned_to.email:
-        return [task.assigned_to.email]
+        return [task.assigned_to]
     return list(
         get_user_model()
         .objects.filter(groups__name=LEADS_GROUP, is_active=True)
         .exclude(email="")
-        .values_list("email", flat=True)
         .distinct()
+        .order_by("pk")
     )
 
 

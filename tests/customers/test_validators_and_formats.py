@@ -1,17 +1,12 @@
-from decimal import Decimal
-
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.formats import format_nok, format_org_number, format_percent
 from customers.validators import (
     is_valid_org_number,
     normalize_org_number,
     org_number_check_digit,
     validate_org_number,
 )
-
-NBSP = "\u00a0"
 
 
 @pytest.mark.parametrize("number", ["923609016", "974760673", "982463718"])
@@ -34,10 +29,3 @@ def test_a_base_whose_check_digit_would_be_ten_can_never_be_valid():
 @pytest.mark.parametrize("typed", ["923 609 016", "NO 923 609 016 MVA", "923.609.016", " 923609016 "])
 def test_typed_variants_normalise_to_nine_digits(typed):
     assert normalize_org_number(typed) == "923609016"
-
-
-def test_amounts_are_formatted_the_norwegian_way():
-    assert format_nok(Decimal("1234567.49")) == f"1{NBSP}234{NBSP}567{NBSP}kr"
-    assert format_nok(Decimal("-1234.50"), decimals=True) == f"-1{NBSP}234,50{NBSP}kr"
-    assert format_percent(Decimal("23.45")) == f"23,4{NBSP}%"
-    assert format_org_number("923609016") == "923 609 016"

@@ -123,7 +123,7 @@ def test_the_upsell_export_streams_every_segment_in_rank_order_with_reasons(admi
         "X",
         "3,100",
     )
-    assert records[0]["reason"] == "holds X; customers with X take SKU 3.1x as often; NPS 8 on 2026-10-02"
+    assert records[0]["reason"] == "holds X; customers with X take SKU 3.1x as often; NPS 8 on 2 Oct 2026"
     assert records[1]["relevance"] == "0,000"
 
 

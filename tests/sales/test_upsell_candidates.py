@@ -96,7 +96,7 @@ def test_each_row_explains_itself_in_words_and_fields(admin_api, ranked):
     rows = {row["id"]: row for row in get(admin_api, URL, {"product": "SKU"}).json()["results"]}
 
     assert rows[c.pk]["reason"] == (
-        "holds X1 and X2; customers with X1 take SKU 4.0x as often; NPS 7 on 2026-10-02; "
+        "holds X1 and X2; customers with X1 take SKU 4.0x as often; NPS 7 on 2 Oct 2026; "
         "potential 82 (industry: Bygg og anlegg x2.4)"
     )
     assert (rows[c.pk]["relevance"], rows[c.pk]["driver_product"], rows[c.pk]["lift"]) == (
@@ -118,7 +118,7 @@ def test_each_row_explains_itself_in_words_and_fields(admin_api, ranked):
     assert rows[c.pk]["products_held"] == ["X1", "X2"]
     assert (
         rows[ranked["a"].pk]["reason"]
-        == "holds X2; customers with X2 take SKU 2.0x as often; NPS 8 on 2026-10-02"
+        == "holds X2; customers with X2 take SKU 2.0x as often; NPS 8 on 2 Oct 2026"
     )
 
 
@@ -129,9 +129,9 @@ def test_customers_holding_no_driver_have_relevance_0_and_say_so(admin_api, rank
     assert (d["relevance"], d["driver_product"], d["lift"]) == ("0.000", None, None)
     assert (
         d["reason"]
-        == "holds no products in the last 12 months; no held product is linked to SKU; NPS 10 on 2026-10-02"
+        == "holds no products in the last 12 months; no held product is linked to SKU; NPS 10 on 2 Oct 2026"
     )
-    assert e["reason"] == "holds Y; no held product is linked to SKU; NPS 9 on 2026-10-02"
+    assert e["reason"] == "holds Y; no held product is linked to SKU; NPS 9 on 2 Oct 2026"
 
 
 def test_a_product_without_affinities_lists_every_gated_customer_by_id(admin_api, ranked):

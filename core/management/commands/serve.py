@@ -5,6 +5,9 @@
                                in-process (no broker), so escalation, reconciliation, the outbox and
                                the nightly recalculation happen in the demo too
 
+Both first compile the translation catalogues whose .mo is missing or older than its .po (pure
+Python, core.catalogues), so a checkout without GNU gettext serves every language.
+
 Ctrl-C or SIGTERM stops every process. A process that exits on its own is logged and started again
 after a pause that doubles up to 30 s (reset once it has stayed up for a minute), so a worker that
 died during start-up (its broker not yet up, say) does not stay dead.
@@ -19,12 +22,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from core.catalogues import compile_catalogues
 
 MAX_BACKOFF = 30.0
 STABLE_AFTER = 60.0
@@ -67,6 +73,9 @@ class Command(BaseCommand):
                 "REDIS_URL is not set: the worker and beat need a broker. Set REDIS_URL (and DATABASE_URL), "
                 "or run the demo with `make run`."
             )
+        # Before any child starts: each loads the catalogues once, at its first translated string.
+        for mo_path in compile_catalogues(Path(settings.LOCALE_PATHS[0])):
+            self._log(f"compiled {mo_path.name} for {mo_path.parent.parent.name}")
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=1)
             if not demo:
