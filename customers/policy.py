@@ -12,6 +12,7 @@ The admin (core.permissions.PolicyAdmin) and the services ask these objects; not
 from __future__ import annotations
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext
 
 from core.permissions import Policy, has_perm, is_active_user, is_superuser
 from core.types import AnyUser
@@ -77,8 +78,8 @@ class CustomerRecordPolicy(Policy[Model]):
 
     def refusal(self, user: AnyUser, obj: Model) -> str:
         if not self._has(user, "change"):
-            return "Your role may read this but not change it."
-        return "This customer has another account manager; ask them or a lead to change it."
+            return gettext("Your role may read this but not change it.")
+        return gettext("This customer has another account manager; ask them or a lead to change it.")
 
 
 def _customer_of(obj: Model) -> Customer | None:

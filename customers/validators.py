@@ -1,6 +1,7 @@
 """Validation of Norwegian identifiers."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # Brønnøysundregistrene's MOD11 weights for the first eight digits of an organisation number.
 _ORG_NUMBER_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
@@ -28,7 +29,7 @@ def is_valid_org_number(value: str) -> bool:
 def validate_org_number(value: str) -> None:
     if not is_valid_org_number(value):
         raise ValidationError(
-            "%(value)s is not a valid Norwegian organisation number (9 digits with a MOD11 check digit).",
+            _("%(value)s is not a valid Norwegian organisation number (9 digits with a MOD11 check digit)."),
             code="invalid_org_number",
             params={"value": value},
         )

@@ -15,12 +15,15 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, SingletonAdmin, domain_errors_as_messages
-from core.formats import MISSING
+from core.formats import MISSING, format_datetime
 from core.permissions import has_perm
 from core.types import AuthenticatedHttpRequest
 from customers.models import Contact, Customer
@@ -45,6 +48,10 @@ if TYPE_CHECKING:
 SURVEY_HISTORY_ROWS = 20
 
 SEND_SURVEY_PERMISSION = "surveys.add_surveyinvitation"
+# Lazy, and formatted only when read: the heading is built at import, the language per request.
+_SURVEY_HISTORY_TITLE = lazy(
+    lambda: gettext("Survey history (newest %(count)s)") % {"count": SURVEY_HISTORY_ROWS}, str
+)()
 
 _CATEGORY_COLOURS: dict[str, str] = {
     Category.DETRACTOR: "#b3261e",
@@ -65,12 +72,19 @@ def category_badge(category: str) -> SafeString:
 
 
 def _dispatch_message(kind: str, dispatch: SurveyDispatch) -> str:
-    return (
-        f"{SurveyKind(kind).label} survey: {dispatch.invited} invited (emails go out from the outbox). "
-        f"Skipped: {dispatch.skipped_opted_out} opted out, {dispatch.skipped_no_email} without email, "
-        f"{dispatch.skipped_cooldown} in the cool-down, {dispatch.skipped_suppressed} with an open "
-        f"follow-up, {dispatch.skipped_already_invited} already invited."
-    )
+    return gettext(
+        "%(kind)s survey: %(invited)s invited (emails go out from the outbox). Skipped: %(opted_out)s "
+        "opted out, %(no_email)s without email, %(cooldown)s in the cool-down, %(suppressed)s with an open "
+        "follow-up, %(already)s already invited."
+    ) % {
+        "kind": SurveyKind(kind).label,
+        "invited": dispatch.invited,
+        "opted_out": dispatch.skipped_opted_out,
+        "no_email": dispatch.skipped_no_email,
+        "cooldown": dispatch.skipped_cooldown,
+        "suppressed": dispatch.skipped_suppressed,
+        "already": dispatch.skipped_already_invited,
+    }
 
 
 class SendSurveyActions(admin.ModelAdmin):
@@ -103,15 +117,15 @@ class SendSurveyActions(admin.ModelAdmin):
         level = messages.SUCCESS if dispatch.invited else messages.WARNING
         messages.add_message(request, level, _dispatch_message(kind, dispatch))
 
-    @admin.action(description="Send NPS survey", permissions=["send_survey"])
+    @admin.action(description=_("Send NPS survey"), permissions=["send_survey"])
     def send_nps_survey(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> None:
         self._send(request, queryset, SurveyKind.NPS)
 
-    @admin.action(description="Send CSAT survey", permissions=["send_survey"])
+    @admin.action(description=_("Send CSAT survey"), permissions=["send_survey"])
     def send_csat_survey(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> None:
         self._send(request, queryset, SurveyKind.CSAT)
 
-    @admin.action(description="Send CES survey", permissions=["send_survey"])
+    @admin.action(description=_("Send CES survey"), permissions=["send_survey"])
     def send_ces_survey(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> None:
         self._send(request, queryset, SurveyKind.CES)
 
@@ -145,13 +159,13 @@ class SurveyHistoryPanel(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> _FieldsetSpec:
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None and obj.pk is not None:
-            fieldsets.append(("Surveys", {"fields": ["survey_history"]}))
+            fieldsets.append((gettext("Surveys"), {"fields": ["survey_history"]}))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "survey_history"]
 
-    @admin.display(description=f"Survey history (newest {SURVEY_HISTORY_ROWS})")
+    @admin.display(description=_SURVEY_HISTORY_TITLE)
     def survey_history(self, customer: Customer) -> SafeString:
         responses = list(
             SurveyResponse.objects.filter(customer=customer)
@@ -163,12 +177,14 @@ class SurveyHistoryPanel(admin.ModelAdmin):
             f"{reverse('admin:surveys_surveyinvitation_changelist')}?customer__id__exact={customer.pk}"
         )
         links = format_html(
-            '<p class="more"><a href="{}">All responses</a> · <a href="{}">Invitations</a></p>',
+            '<p class="more"><a href="{}">{}</a> · <a href="{}">{}</a></p>',
             all_url,
+            gettext("All responses"),
             invitations_url,
+            gettext("Invitations"),
         )
         if not responses:
-            return format_html("<p>No survey responses yet.</p>{}", links)
+            return format_html("<p>{}</p>{}", gettext("No survey responses yet."), links)
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="number">{}</td><td>{}</td><td>{}</td>'
@@ -176,7 +192,7 @@ class SurveyHistoryPanel(admin.ModelAdmin):
             (
                 (
                     reverse("admin:surveys_surveyresponse_change", args=[response.pk]),
-                    f"{response.submitted_at:%Y-%m-%d %H:%M}",
+                    format_datetime(response.submitted_at),
                     response.get_kind_display(),
                     response.score,
                     category_badge(response.category),
@@ -188,10 +204,17 @@ class SurveyHistoryPanel(admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<table class="figures" id="survey-history"><thead><tr><th scope="col">Submitted</th>'
-            '<th scope="col">Kind</th><th scope="col" class="number">Score</th><th scope="col">Category</th>'
-            '<th scope="col">Contact</th><th scope="col">Source</th><th scope="col">Comment</th></tr></thead>'
+            '<table class="figures" id="survey-history"><thead><tr><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col" class="number">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
             "<tbody>{}</tbody></table>{}",
+            gettext("Submitted"),
+            gettext("Kind"),
+            gettext("Score"),
+            gettext("Category"),
+            gettext("Contact"),
+            gettext("Source"),
+            gettext("Comment"),
             rows,
             links,
         )
@@ -203,9 +226,12 @@ class SurveyAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     fieldsets = [
         (None, {"fields": ["kind", "name", "is_active"]}),
-        ("Norwegian", {"fields": ["question_nb", "low_label_nb", "high_label_nb"]}),
-        ("English", {"fields": ["question_en", "low_label_en", "high_label_en"]}),
-        ("Record", {"fields": ["created_at"], "classes": ["collapse"]}),
+        (_("Norwegian"), {"fields": ["question_nb", "low_label_nb", "high_label_nb"]}),
+        (_("English"), {"fields": ["question_en", "low_label_en", "high_label_en"]}),
+        (
+            pgettext_lazy("admin section: when the row was made", "Record"),
+            {"fields": ["created_at"], "classes": ["collapse"]},
+        ),
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Survey | None = None) -> list[str]:
@@ -229,15 +255,15 @@ class SurveyPolicyAdmin(SingletonAdmin):
 
 
 class DeliveryFilter(admin.SimpleListFilter):
-    title = "delivery"
+    title = _("delivery")
     parameter_name = "delivery"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [
-            ("sent", "Sent"),
-            ("waiting", "Waiting to be sent"),
-            ("failing", "Failed, will retry"),
-            ("gave_up", f"Gave up after {MAX_SEND_ATTEMPTS} attempts"),
+            ("sent", gettext("Sent")),
+            ("waiting", gettext("Waiting to be sent")),
+            ("failing", gettext("Failed, will retry")),
+            ("gave_up", gettext("Gave up after %(count)s attempts") % {"count": MAX_SEND_ATTEMPTS}),
         ]
 
     def queryset(
@@ -294,17 +320,23 @@ class SurveyInvitationAdmin(ReadOnlyAdmin):
         "responded_at",
     ]
 
-    @admin.display(description="kind", ordering="survey__kind")
+    @admin.display(description=_("kind"), ordering="survey__kind")
     def survey_kind(self, invitation: SurveyInvitation) -> str:
         return invitation.survey.get_kind_display()
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return has_perm(request.user, SEND_SURVEY_PERMISSION)
 
-    @admin.action(description="Retry sending (invitations that gave up)", permissions=["retry"])
+    @admin.action(description=_("Retry sending (invitations that gave up)"), permissions=["retry"])
     def retry_sending(self, request: HttpRequest, queryset: QuerySet[SurveyInvitation]) -> None:
         reset = retry_failed_invitations(invitation_ids=queryset.values_list("pk", flat=True))
-        messages.info(request, f"{reset} invitation(s) will be sent again.")
+        messages.info(
+            request,
+            ngettext(
+                "%(count)s invitation will be sent again.", "%(count)s invitations will be sent again.", reset
+            )
+            % {"count": reset},
+        )
 
 
 @admin.register(SurveyResponse)
@@ -346,11 +378,11 @@ class SurveyResponseAdmin(ReadOnlyAdmin):
         "created_at",
     ]
 
-    @admin.display(description="category", ordering="category")
+    @admin.display(description=_("category"), ordering="category")
     def category_display(self, response: SurveyResponse) -> SafeString:
         return category_badge(response.category)
 
-    @admin.display(description="comment")
+    @admin.display(description=_("comment"))
     def comment_excerpt(self, response: SurveyResponse) -> str:
         return Truncator(response.comment).chars(80)
 

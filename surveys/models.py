@@ -7,14 +7,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from core.formats import format_datetime
 from customers.models import Contact, Customer
 
 
 class SurveyKind(models.TextChoices):
-    NPS = "nps", "NPS"
-    CSAT = "csat", "CSAT"
-    CES = "ces", "CES"
+    NPS = "nps", _("NPS")
+    CSAT = "csat", _("CSAT")
+    CES = "ces", _("CES")
 
 
 # (lowest, highest) score of each kind's scale.
@@ -26,26 +29,30 @@ SCALES: dict[str, tuple[int, int]] = {
 
 
 class Category(models.TextChoices):
-    DETRACTOR = "detractor", "Detractor"
-    PASSIVE = "passive", "Passive"
-    PROMOTER = "promoter", "Promoter"
+    DETRACTOR = "detractor", _("Detractor")
+    PASSIVE = "passive", _("Passive")
+    PROMOTER = "promoter", _("Promoter")
 
 
 class Survey(models.Model):
-    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
-    name = models.CharField(max_length=100)
-    question_nb = models.CharField("question (Norwegian)", max_length=300)
-    question_en = models.CharField("question (English)", max_length=300)
-    low_label_nb = models.CharField("low end label (Norwegian)", max_length=60, blank=True)
-    low_label_en = models.CharField("low end label (English)", max_length=60, blank=True)
-    high_label_nb = models.CharField("high end label (Norwegian)", max_length=60, blank=True)
-    high_label_en = models.CharField("high end label (English)", max_length=60, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=4, choices=SurveyKind.choices)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    question_nb = models.CharField(_("question (Norwegian)"), max_length=300)
+    question_en = models.CharField(_("question (English)"), max_length=300)
+    low_label_nb = models.CharField(_("low end label (Norwegian)"), max_length=60, blank=True)
+    low_label_en = models.CharField(_("low end label (English)"), max_length=60, blank=True)
+    high_label_nb = models.CharField(_("high end label (Norwegian)"), max_length=60, blank=True)
+    high_label_en = models.CharField(_("high end label (English)"), max_length=60, blank=True)
     is_active = models.BooleanField(
-        default=True, help_text="The active survey of a kind is the one invitations and API responses use."
+        verbose_name=_("is active"),
+        default=True,
+        help_text=_("The active survey of a kind is the one invitations and API responses use."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
         ordering = ["kind", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -76,45 +83,48 @@ class SurveyPolicy(models.Model):
     SINGLETON_PK = 1
 
     cooldown_days = models.PositiveSmallIntegerField(
+        verbose_name=_("cooldown days"),
         default=90,
         validators=[MinValueValidator(1), MaxValueValidator(730)],
-        help_text="At most one invitation per contact within this many days.",
+        help_text=_("At most one invitation per contact within this many days."),
     )
     invitation_valid_days = models.PositiveSmallIntegerField(
+        verbose_name=_("invitation valid days"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="A survey link stops working this many days after it was sent.",
+        help_text=_("A survey link stops working this many days after it was sent."),
     )
     purchase_delay_days = models.PositiveSmallIntegerField(
+        verbose_name=_("purchase delay days"),
         default=14,
         validators=[MinValueValidator(0), MaxValueValidator(365)],
-        help_text="An NPS invitation goes out this many days after a purchase.",
+        help_text=_("An NPS invitation goes out this many days after a purchase."),
     )
     csat_detractor_max = models.PositiveSmallIntegerField(
-        "CSAT unhappy at or below",
+        _("CSAT unhappy at or below"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(4)],
-        help_text="CSAT scores (1-5) at or below this get a follow-up like an NPS detractor.",
+        help_text=_("CSAT scores (1-5) at or below this get a follow-up like an NPS detractor."),
     )
     ces_detractor_max = models.PositiveSmallIntegerField(
-        "CES unhappy at or below",
+        _("CES unhappy at or below"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(6)],
-        help_text="CES scores (1-7) at or below this get a follow-up like an NPS detractor.",
+        help_text=_("CES scores (1-7) at or below this get a follow-up like an NPS detractor."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = "survey policy"
-        verbose_name_plural = "survey policy"
+        verbose_name = _("survey policy")
+        verbose_name_plural = _("survey policy")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="survey_policy_singleton")]
 
     def __str__(self) -> str:
-        return "Survey policy"
+        return str(_("Survey policy"))
 
     @classmethod
     def current(cls) -> SurveyPolicy:
-        policy, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        policy, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
         return policy
 
     def categorize(self, kind: str, score: int) -> Category:
@@ -130,33 +140,47 @@ class SurveyPolicy(models.Model):
 
 
 class Trigger(models.TextChoices):
-    PURCHASE = "purchase", "After a purchase"
-    MANUAL = "manual", "Sent by hand"
-    FOLLOWUP_COMPLETED = "followup_completed", "After a completed follow-up"
+    PURCHASE = "purchase", _("After a purchase")
+    MANUAL = "manual", _("Sent by hand")
+    FOLLOWUP_COMPLETED = "followup_completed", _("After a completed follow-up")
 
 
 class SurveyInvitation(models.Model):
     """One person asked one question. The row is also the email outbox: unsent rows get sent."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_invitations")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="survey_invitations")
-    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("survey")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="survey_invitations", verbose_name=_("customer")
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="survey_invitations", verbose_name=_("contact")
+    )
+    trigger = models.CharField(verbose_name=_("trigger"), max_length=20, choices=Trigger.choices)
     trigger_key = models.CharField(
+        verbose_name=_("trigger key"),
         max_length=100,
-        help_text="What caused it (a purchase date, a follow-up), so a rerun invites no one twice.",
+        help_text=_("What caused it (a purchase date, a follow-up), so a rerun invites no one twice."),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    expires_at = models.DateTimeField()
-    responded_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(verbose_name=_("send attempts"), default=0)
+    last_error = models.CharField(verbose_name=_("last error"), max_length=500, blank=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    responded_at = models.DateTimeField(verbose_name=_("responded at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["contact", "trigger_key"], name="invitation_once_per_cause"),
@@ -171,7 +195,11 @@ class SurveyInvitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.survey.get_kind_display()} to {self.contact_id} ({self.get_trigger_display()})"
+        return gettext("%(kind)s to %(contact)s (%(trigger)s)") % {
+            "kind": self.survey.get_kind_display(),
+            "contact": self.contact_id,
+            "trigger": self.get_trigger_display(),
+        }
 
     @property
     def is_expired(self) -> bool:
@@ -181,12 +209,20 @@ class SurveyInvitation(models.Model):
 class SurveySuppression(models.Model):
     """A reason not to survey a customer now, e.g. an open follow-up. Active until lifted."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_suppressions")
-    reason = models.CharField(max_length=100, help_text="What holds the surveys back, e.g. followup:123.")
-    created_at = models.DateTimeField(default=timezone.now)
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="survey_suppressions", verbose_name=_("customer")
+    )
+    reason = models.CharField(
+        verbose_name=_("reason"),
+        max_length=100,
+        help_text=_("What holds the surveys back, e.g. followup:123."),
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    lifted_at = models.DateTimeField(verbose_name=_("lifted at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("survey suppression")
+        verbose_name_plural = _("survey suppressions")
         constraints = [
             models.UniqueConstraint(fields=["customer", "reason"], name="suppression_once_per_reason")
         ]
@@ -201,9 +237,9 @@ class SurveySuppression(models.Model):
 
 
 class Source(models.TextChoices):
-    LINK = "link", "Survey link"
-    API = "api", "API"
-    IMPORT = "import", "Import"
+    LINK = "link", _("Survey link")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
 
 
 class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
@@ -212,41 +248,57 @@ class SurveyResponseQuerySet(models.QuerySet["SurveyResponse"]):
 
 
 class SurveyResponse(models.Model):
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
-    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="survey_responses")
-    contact = models.ForeignKey(
-        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_responses"
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="responses", verbose_name=_("survey")
     )
-    score = models.SmallIntegerField()
-    comment = models.TextField(blank=True)
-    category = models.CharField(max_length=10, choices=Category.choices)
-    source = models.CharField(max_length=10, choices=Source.choices)
-    submitted_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(verbose_name=_("kind"), max_length=4, choices=SurveyKind.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="survey_responses", verbose_name=_("customer")
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_responses",
+        verbose_name=_("contact"),
+    )
+    score = models.SmallIntegerField(verbose_name=_("score"))
+    comment = models.TextField(verbose_name=_("comment"), blank=True)
+    category = models.CharField(verbose_name=_("category"), max_length=10, choices=Category.choices)
+    source = models.CharField(verbose_name=_("source"), max_length=10, choices=Source.choices)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), default=timezone.now)
     invitation = models.OneToOneField(
-        SurveyInvitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="response"
+        SurveyInvitation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="response",
+        verbose_name=_("invitation"),
     )
     external_id = models.CharField(
-        "external ID",
+        _("external ID"),
         max_length=100,
         unique=True,
         null=True,
         blank=True,
-        help_text="Idempotency key from the sending system: the same key twice stores one response.",
+        help_text=_("Idempotency key from the sending system: the same key twice stores one response."),
     )
     # The contact had asked for no more surveys when this answer arrived (an old link, another
     # tool's form). The answer is kept and counted, since they chose to send it, but whoever reads
     # it should know they asked not to be asked again.
     contact_opted_out = models.BooleanField(
-        "contact opted out",
+        _("contact opted out"),
         default=False,
-        help_text="The contact had opted out of surveys when the answer was stored.",
+        help_text=_("The contact had opted out of surveys when the answer was stored."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     objects = SurveyResponseQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
         ordering = ["-submitted_at"]
         constraints = [
             # A score outside its kind's scale is never stored, whatever path it came by.
@@ -280,59 +332,79 @@ class CustomerSatisfaction(models.Model):
     """
 
     customer = models.OneToOneField(
-        Customer, on_delete=models.CASCADE, primary_key=True, related_name="satisfaction"
+        Customer,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="satisfaction",
+        verbose_name=_("customer"),
     )
     latest_nps = models.SmallIntegerField(
-        null=True, blank=True, help_text="The latest NPS answer from any contact."
+        verbose_name=_("latest NPS"),
+        null=True,
+        blank=True,
+        help_text=_("The latest NPS answer from any contact."),
     )
-    latest_nps_at = models.DateTimeField(null=True, blank=True)
+    latest_nps_at = models.DateTimeField(verbose_name=_("latest NPS at"), null=True, blank=True)
     account_nps = models.DecimalField(
-        "account NPS",
+        _("account NPS"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="NPS over each contact's latest answer (-100 to +100).",
+        help_text=_("NPS over each contact's latest answer (-100 to +100)."),
     )
     nps_contacts = models.PositiveIntegerField(
-        default=0, help_text="Contacts whose latest answer counts above."
+        verbose_name=_("NPS contacts"), default=0, help_text=_("Contacts whose latest answer counts above.")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("customer satisfaction")
+        verbose_name_plural = _("customer satisfaction")
         indexes = [
             # nps_min / nps_max / nps_category filters and ordering by latest NPS.
             models.Index(fields=["latest_nps", "customer"], name="satisfaction_latest_nps_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"Satisfaction of {self.customer_id}"
+        return gettext("Satisfaction of %(customer)s") % {"customer": self.customer_id}
 
 
 class SurveyDispatch(models.Model):
     """One round of invitations (the daily job or a manual send) and what it skipped, and why."""
 
-    trigger = models.CharField(max_length=20, choices=Trigger.choices)
-    started_at = models.DateTimeField(default=timezone.now)
+    trigger = models.CharField(verbose_name=_("trigger"), max_length=20, choices=Trigger.choices)
+    started_at = models.DateTimeField(verbose_name=_("started at"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    candidates = models.PositiveIntegerField(default=0)
-    invited = models.PositiveIntegerField(default=0)
-    skipped_opted_out = models.PositiveIntegerField(default=0)
-    skipped_no_email = models.PositiveIntegerField(default=0)
-    skipped_cooldown = models.PositiveIntegerField(default=0)
+    candidates = models.PositiveIntegerField(verbose_name=_("candidates"), default=0)
+    invited = models.PositiveIntegerField(verbose_name=_("invited"), default=0)
+    skipped_opted_out = models.PositiveIntegerField(verbose_name=_("skipped opted out"), default=0)
+    skipped_no_email = models.PositiveIntegerField(verbose_name=_("skipped no email"), default=0)
+    skipped_cooldown = models.PositiveIntegerField(verbose_name=_("skipped cooldown"), default=0)
     skipped_suppressed = models.PositiveIntegerField(
-        default=0, help_text="The customer had an open follow-up (or another suppression)."
+        verbose_name=_("skipped suppressed"),
+        default=0,
+        help_text=_("The customer had an open follow-up (or another suppression)."),
     )
-    skipped_already_invited = models.PositiveIntegerField(default=0)
+    skipped_already_invited = models.PositiveIntegerField(
+        verbose_name=_("skipped already invited"), default=0
+    )
 
     class Meta:
+        verbose_name = _("survey dispatch")
         ordering = ["-started_at"]
-        verbose_name_plural = "survey dispatches"
+        verbose_name_plural = _("survey dispatches")
 
     def __str__(self) -> str:
-        return f"{self.get_trigger_display()} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+        started = format_datetime(self.started_at)
+        return f"{self.get_trigger_display()} {started}"
 
     @property
     def skipped(self) -> int:

@@ -14,7 +14,11 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt
@@ -24,6 +28,7 @@ from core.errors import BadInput
 from customers.models import Contact
 from surveys.models import SurveyInvitation
 from surveys.services.invitations import opt_out_contact
+from surveys.services.language import contact_language
 from surveys.services.links import (
     InvalidLink,
     contact_id_from_unsubscribe_token,
@@ -35,7 +40,6 @@ from surveys.services.public import (
     InvitationExpired,
     submit_invitation_response,
 )
-from surveys.texts import TEXTS, language_of, texts_for
 
 # Long enough for a real explanation, short enough that the page is no free file store.
 COMMENT_MAX_LENGTH = 5000
@@ -44,6 +48,33 @@ COMMENT_MAX_LENGTH = 5000
 _CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 View = Callable[..., HttpResponse]
+
+# The title and text of each one-message page, by the key the template exposes as data-page.
+_MESSAGES: dict[str, tuple[Promise, Promise]] = {
+    "thanks": (
+        _("Thank you for your answer!"),
+        _("We have received your answer. It helps us get better."),
+    ),
+    "answered": (
+        _("You have already answered"),
+        _("This survey has already been answered, so nothing new was saved. Thank you!"),
+    ),
+    "cookies": (
+        _("Your answer was not sent"),
+        _(
+            "Your browser did not send the cookie this page needs. Reload the page and try again, "
+            "or open the link in another browser."
+        ),
+    ),
+    "expired": (
+        _("This link has expired"),
+        _("This survey no longer takes answers. Thank you for wanting to answer!"),
+    ),
+    "unsubscribed": (
+        _("You are unsubscribed"),
+        _("You will not receive any more surveys from us at %(email)s."),
+    ),
+}
 
 
 def _public_page(view: View) -> View:
@@ -69,15 +100,19 @@ class AnswerForm(forms.Form):
     score = forms.TypedChoiceField(coerce=int)
     comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
 
-    def __init__(self, *args: Any, scale: range, texts: dict[str, str], **kwargs: Any) -> None:
+    # Built under the contact's translation.override, so the errors speak the contact's language.
+    def __init__(self, *args: Any, scale: range, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        score_error = texts["error_score"].format(low=scale[0], high=scale[-1])
+        score_error = gettext("Choose a number from %(low)s to %(high)s before sending.") % {
+            "low": scale[0],
+            "high": scale[-1],
+        }
         score = cast(forms.TypedChoiceField, self.fields["score"])
         score.choices = [(value, str(value)) for value in scale]
         score.error_messages = {"required": score_error, "invalid_choice": score_error}
-        self.fields["comment"].error_messages["max_length"] = texts["error_comment"].format(
-            max=COMMENT_MAX_LENGTH
-        )
+        self.fields["comment"].error_messages["max_length"] = gettext(
+            "The comment can be at most %(max)s characters."
+        ) % {"max": COMMENT_MAX_LENGTH}
 
 
 @_public_page
@@ -86,18 +121,22 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation_from_token(token)
     if invitation is None:
         return _invalid_link(request)
-    language = language_of(invitation.contact.language)
+    language = contact_language(invitation.contact.language)
+    # Everything from here on, form errors included, speaks the contact's language.
+    with translation.override(language):
+        return _respond(request, invitation, token, language)
+
+
+def _respond(request: HttpRequest, invitation: SurveyInvitation, token: str, language: str) -> HttpResponse:
     if invitation.responded_at is not None:
         return _message(request, language, "answered")
     if invitation.is_expired:
         return _message(request, language, "expired")
-    texts = texts_for(language)
-    survey = invitation.survey
-    scale = survey.scale
+    scale = invitation.survey.scale
     if request.method != "POST":
-        form = AnswerForm(initial={"score": _preselected(request, scale)}, scale=scale, texts=texts)
+        form = AnswerForm(initial={"score": _preselected(request, scale)}, scale=scale)
         return _answer_page(request, invitation, form, language)
-    form = AnswerForm(data=request.POST, scale=scale, texts=texts)
+    form = AnswerForm(data=request.POST, scale=scale)
     if form.is_valid():
         try:
             submit_invitation_response(
@@ -134,7 +173,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     if invitation.responded_at is None:
         return HttpResponseRedirect(reverse("surveys:respond", args=[token]))
-    return _message(request, language_of(invitation.contact.language), "thanks")
+    return _message(request, contact_language(invitation.contact.language), "thanks")
 
 
 # Exempt from CSRF because the signed token in the URL is the authorisation: CSRF protects requests
@@ -152,30 +191,33 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     contact = Contact.objects.filter(pk=contact_id).only("pk", "email", "language", "opted_out").first()
     if contact is None:
         return _invalid_link(request)
-    language = language_of(contact.language)
-    texts = texts_for(language)
+    language = contact_language(contact.language)
     if request.method == "POST":
         opt_out_contact(contact_id=contact.pk)
         return _message(request, language, "unsubscribed", email=contact.email)
     if contact.opted_out:
         return _message(request, language, "unsubscribed", email=contact.email)
-    return _render(
-        request,
-        "surveys/unsubscribe.html",
-        {
-            "language": language,
-            "t": texts,
-            "title": texts["unsubscribe_title"],
-            "body": texts["unsubscribe_body"].format(email=contact.email),
-        },
-    )
+    with translation.override(language):
+        return _render(
+            request,
+            "surveys/unsubscribe.html",
+            {
+                "language": language,
+                "title": gettext("Stop surveys"),
+                "body": gettext("Do you want to stop receiving surveys from us at %(email)s?")
+                % {"email": contact.email},
+            },
+        )
 
 
 def _render(
     request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
+    # Rendered now, while the caller's translation.override is active: a lazy TemplateResponse
+    # would render after it, in the browser's language that LocaleMiddleware picked.
     response = render(request, template, context, status=status)
-    # The page speaks the contact's language, not the one LocaleMiddleware picked from the browser.
+    # The page speaks the contact's language, not the browser's; LocaleMiddleware only sets this
+    # header when it is missing, and still adds "Vary: Accept-Language", which is harmless here.
     response["Content-Language"] = context["language"]
     return response
 
@@ -201,7 +243,6 @@ def _preselected(request: HttpRequest, scale: range) -> int | None:
 def _answer_page(
     request: HttpRequest, invitation: SurveyInvitation, form: AnswerForm, language: str, *, status: int = 200
 ) -> HttpResponse:
-    texts = texts_for(language)
     survey = invitation.survey
     low_label, high_label = survey.labels(language)
     scale = survey.scale
@@ -211,16 +252,16 @@ def _answer_page(
         "surveys/respond.html",
         {
             "language": language,
-            "t": texts,
-            "title": texts["page_title"],
+            "title": pgettext("public survey page title", "Survey"),
             "kind": survey.kind,
             "question": survey.question(language),
             "scores": list(scale),
             "selected": str(selected) if selected not in (None, "") else "",
             "low_label": low_label,
             "high_label": high_label,
-            "scale_hint": texts["scale_hint"].format(low=scale[0], high=scale[-1]),
-            "greeting": texts["greeting"].format(name=invitation.contact.name),
+            "scale_hint": gettext("Choose a number from %(low)s to %(high)s.")
+            % {"low": scale[0], "high": scale[-1]},
+            "contact_name": invitation.contact.name,
             "form": form,
             "unsubscribe_url": unsubscribe_url(invitation.contact_id),
         },
@@ -229,28 +270,25 @@ def _answer_page(
 
 
 def _message(request: HttpRequest, language: str, key: str, **values: str) -> HttpResponse:
-    texts = texts_for(language)
-    return _render(
-        request,
-        "surveys/message.html",
-        {
-            "language": language,
-            "t": texts,
-            "key": key,
-            "title": texts[f"{key}_title"],
-            "body": texts[f"{key}_body"].format(**values),
-        },
-    )
+    title, body = _MESSAGES[key]
+    with translation.override(language):
+        return _render(
+            request,
+            "surveys/message.html",
+            {"language": language, "key": key, "title": str(title), "body": str(body) % values},
+        )
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
-    # Nothing tells us the reader's language here, so the page says it in both.
-    return _render(
-        request,
-        "surveys/invalid_link.html",
-        {"language": "nb", "title": TEXTS["nb"]["invalid_title"], "texts": TEXTS},
-        status=404,
-    )
+    # Nothing tells us the reader's language here, so the page says it in both (the template
+    # switches with {% language %}); the document and its title are Norwegian.
+    with translation.override("nb"):
+        return _render(
+            request,
+            "surveys/invalid_link.html",
+            {"language": "nb", "title": gettext("This link does not work")},
+            status=404,
+        )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -263,7 +301,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if match is None or match.namespace != "surveys":
         return django_csrf_failure(request, reason=reason)
     invitation = _invitation_from_token(match.kwargs.get("token", ""))
-    language = language_of(invitation.contact.language if invitation else None)
+    language = contact_language(invitation.contact.language if invitation else None)
     response = _message(request, language, "cookies")
     response.status_code = 403
     return response

@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from core.formats import format_nok, format_percent, group_thousands
+from core.formats import format_date, format_nok, format_percent, group_thousands
 from customers.models import Product, RevenueLine
 from customers.selectors import (
     format_lift,
@@ -37,24 +39,44 @@ class ProductAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> _FieldsetSpec:
         if obj is None:
             return self.fieldsets
-        return [*self.fieldsets, (f"Customers who take {obj.sku} also take ...", {"fields": ["affinities"]})]
+        title = gettext("Customers who take %(sku)s also take ...") % {"sku": obj.sku}
+        return [*self.fieldsets, (title, {"fields": ["affinities"]})]
 
-    @admin.display(description="also taken")
+    @admin.display(description=_("also taken"))
     def affinities(self, product: Product) -> SafeString:
         rows = list(top_affinities(product.pk, TOP_AFFINITIES))
         # Every row carries the product's holder count and the as-of date, so the note needs no query.
+        values = {"sku": product.sku, "support": AFFINITY_MIN_SUPPORT}
+        if rows:
+            holders = ngettext(
+                "%(count)s customer holds %(sku)s.", "%(count)s customers hold %(sku)s.", rows[0].holders_from
+            ) % {"count": group_thousands(rows[0].holders_from), "sku": product.sku}
+            window = gettext(
+                "Products held together with %(sku)s by at least %(support)s customers in the economics "
+                "window, as of %(date)s."
+            ) % {**values, "date": format_date(rows[0].as_of)}
+        else:
+            holders = ""
+            window = (
+                gettext(
+                    "Products held together with %(sku)s by at least %(support)s customers in the economics window."
+                )
+                % values
+            )
+        lift = (
+            gettext(
+                "Lift x2 means %(sku)s's customers take the product twice as often as customers in general. "
+                "Recalculated nightly after the tiers."
+            )
+            % values
+        )
         note = format_html(
-            '<p class="more">{}Products held together with {} by at least {} customers in the '
-            "economics window{}. Lift x2 means {}\u2019s customers take the product twice as often as "
-            "customers in general. Recalculated nightly after the tiers.</p>",
-            f"{group_thousands(rows[0].holders_from)} customers hold {product.sku}. " if rows else "",
-            product.sku,
-            AFFINITY_MIN_SUPPORT,
-            f", as of {rows[0].as_of:%Y-%m-%d}" if rows else "",
-            product.sku,
+            '<p class="more">{}</p>', " ".join(part for part in (holders, window, lift) if part)
         )
         if not rows:
-            return format_html("<p>No other product is taken often enough by its customers.</p>{}", note)
+            return format_html(
+                "<p>{}</p>{}", gettext("No other product is taken often enough by its customers."), note
+            )
         body = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a></td><td class="number">{}</td><td class="number">{}</td>'
@@ -71,11 +93,14 @@ class ProductAdmin(admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<table class="figures" id="affinities"><thead><tr><th scope="col">Product</th>'
-            '<th scope="col" class="number">Customers with both</th>'
-            '<th scope="col" class="number">Share of {}\u2019s customers</th>'
-            '<th scope="col" class="number">Lift</th></tr></thead><tbody>{}</tbody></table>{}',
-            product.sku,
+            '<table class="figures" id="affinities"><thead><tr><th scope="col">{}</th>'
+            '<th scope="col" class="number">{}</th>'
+            '<th scope="col" class="number">{}</th>'
+            '<th scope="col" class="number">{}</th></tr></thead><tbody>{}</tbody></table>{}',
+            gettext("Product"),
+            gettext("Customers with both"),
+            gettext("Share of %(sku)s's customers") % {"sku": product.sku},
+            gettext("Lift"),
             body,
             note,
         )
@@ -94,14 +119,14 @@ class RevenueLineAdmin(admin.ModelAdmin):
     ordering = ["-date", "-pk"]
     show_full_result_count = False
 
-    @admin.display(description="revenue", ordering="revenue")
+    @admin.display(description=_("revenue"), ordering="revenue")
     def amount(self, line: RevenueLine) -> str:
         return format_nok(line.revenue, decimals=True)
 
-    @admin.display(description="cost", ordering="cost")
+    @admin.display(description=_("cost"), ordering="cost")
     def cost_display(self, line: RevenueLine) -> str:
         return format_nok(line.cost, decimals=True)
 
-    @admin.display(description="margin")
+    @admin.display(description=_("margin"))
     def margin(self, line: RevenueLine) -> str:
         return format_nok(line.revenue - line.cost, decimals=True)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import partial
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,15 +19,20 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.admin import ReadOnlyAdmin, SingletonAdmin
-from core.formats import MISSING, format_nok, group_thousands
+from core.formats import MISSING, format_date, format_datetime, format_nok, format_number, group_thousands
 from core.permissions import has_perm
 from core.types import AnyUser, AuthenticatedHttpRequest
 from customers.models import RecalculationRun, RunStatus, Tier, TierChange, TierPolicy
 from customers.selectors import running_recalculation
 from customers.tasks import recalculate_tiers
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +57,9 @@ def tier_badge(tier: str) -> SafeString:
 def time_thief_badge(flagged: bool) -> SafeString | str:
     """An amber 'time thief' for a flagged customer, nothing otherwise."""
     # Not the admin's boolean icons: a green tick next to "time thief" reads as good news.
-    return format_html('<span style="{}">time thief</span>', _BADGE.format("#a55a00")) if flagged else ""
+    if not flagged:
+        return ""
+    return format_html('<span style="{}">{}</span>', _BADGE.format("#a55a00"), gettext("time thief"))
 
 
 def can_recalculate(user: AnyUser) -> bool:
@@ -62,7 +69,7 @@ def can_recalculate(user: AnyUser) -> bool:
     return has_perm(user, "customers.add_recalculationrun")
 
 
-def _grouped_column(field: str, description: str) -> Callable[[Any, RecalculationRun], str]:
+def _grouped_column(field: str, description: _StrPromise) -> Callable[[Any, RecalculationRun], str]:
     @admin.display(description=description, ordering=field)
     def column(self: Any, run: RecalculationRun) -> str:
         return group_thousands(getattr(run, field))
@@ -72,9 +79,9 @@ def _grouped_column(field: str, description: str) -> Callable[[Any, Recalculatio
 
 def _format_seconds(seconds: float) -> str:
     if seconds < 60:
-        return f"{seconds:.1f} s".replace(".", ",")
+        return gettext("%(seconds)s s") % {"seconds": format_number(seconds, 1)}
     minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
+    return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": rest}
 
 
 @admin.register(RecalculationRun)
@@ -100,9 +107,9 @@ class RecalculationRunAdmin(ReadOnlyAdmin):
     search_fields = ["trigger"]
     fieldsets = [
         (None, {"fields": ["as_of", "status_badge", "trigger", "error"]}),
-        ("Timing", {"fields": ["started_at", "heartbeat_at", "finished_at", "duration_display"]}),
+        (_("Timing"), {"fields": ["started_at", "heartbeat_at", "finished_at", "duration_display"]}),
         (
-            "Figures",
+            _("Figures"),
             {
                 "fields": [
                     "processed",
@@ -114,7 +121,7 @@ class RecalculationRunAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Tier policy the run used", {"fields": ["policy_snapshot"]}),
+        (_("Tier policy the run used"), {"fields": ["policy_snapshot"]}),
     ]
     readonly_fields = [
         "as_of",
@@ -134,42 +141,43 @@ class RecalculationRunAdmin(ReadOnlyAdmin):
         "policy_snapshot",
     ]
 
-    processed = _grouped_column("customers_processed", "processed")
-    updated = _grouped_column("customers_updated", "updated")
-    changed = _grouped_column("tiers_changed", "tier changes")
-    longest_ms = _grouped_column("longest_chunk_ms", "longest tx (ms)")
+    processed = _grouped_column("customers_processed", _("processed"))
+    updated = _grouped_column("customers_updated", _("updated"))
+    changed = _grouped_column("tiers_changed", _("tier changes"))
+    longest_ms = _grouped_column("longest_chunk_ms", _("longest tx (ms)"))
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, run: RecalculationRun) -> SafeString:
         return format_html(
             '<span style="{}">{}</span>', _BADGE.format(_STATUS_COLOURS[run.status]), run.get_status_display()
         )
 
-    @admin.display(description="as of", ordering="as_of")
+    @admin.display(description=_("as of"), ordering="as_of")
     def run_as_of(self, run: RecalculationRun) -> str:
-        return f"{run.as_of:%Y-%m-%d}"
+        return format_date(run.as_of)
 
-    @admin.display(description="customers A / B / C")
+    @admin.display(description=_("customers A / B / C"))
     def tier_counts(self, run: RecalculationRun) -> str:
         return " / ".join(group_thousands(n) for n in (run.tier_a_count, run.tier_b_count, run.tier_c_count))
 
-    @admin.display(description="started", ordering="started_at")
+    @admin.display(description=_("started"), ordering="started_at")
     def started(self, run: RecalculationRun) -> str:
-        return f"{timezone.localtime(run.started_at):%Y-%m-%d %H:%M}"
+        return format_datetime(run.started_at)
 
-    @admin.display(description="duration")
+    @admin.display(description=_("duration"))
     def duration_display(self, run: RecalculationRun) -> str:
         if run.duration is not None:
             return _format_seconds(run.duration)
         if run.status == RunStatus.RUNNING:
-            return f"running for {_format_seconds((timezone.now() - run.started_at).total_seconds())}"
+            elapsed = _format_seconds((timezone.now() - run.started_at).total_seconds())
+            return gettext("running for %(duration)s") % {"duration": elapsed}
         return MISSING
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def error_excerpt(self, run: RecalculationRun) -> str:
         return Truncator(run.error).chars(80)
 
-    @admin.display(description="policy snapshot")
+    @admin.display(description=_("policy snapshot"))
     def policy_snapshot(self, run: RecalculationRun) -> SafeString | str:
         if not run.policy:
             return MISSING
@@ -216,18 +224,27 @@ class RecalculationRunAdmin(ReadOnlyAdmin):
             logger.exception("Recalculation requested by %s could not run", request.user)
             self.message_user(
                 request,
-                "The recalculation could not be started or failed; the error is logged and, if a run "
-                "started, shown on it below.",
+                gettext(
+                    "The recalculation could not be started or failed; the error is logged and, if a run "
+                    "started, shown on it below."
+                ),
                 messages.ERROR,
             )
         else:
-            self.message_user(request, f"Recalculation queued (trigger “{trigger}”).", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("Recalculation queued (trigger “%(trigger)s”).") % {"trigger": trigger},
+                messages.SUCCESS,
+            )
             if running is not None:
                 self.message_user(
                     request,
-                    f"A recalculation started {timezone.localtime(running.started_at):%Y-%m-%d %H:%M} is "
-                    "still running. The one you queued does nothing if that one has not finished when "
-                    "it starts; its figures will be fresh either way.",
+                    gettext(
+                        "A recalculation started %(started)s is still running. The one you queued does "
+                        "nothing if that one has not finished when it starts; its figures will be fresh "
+                        "either way."
+                    )
+                    % {"started": format_datetime(running.started_at)},
                     messages.WARNING,
                 )
         return HttpResponseRedirect(reverse("admin:customers_recalculationrun_changelist"))
@@ -244,23 +261,24 @@ class TierChangeAdmin(ReadOnlyAdmin):
     date_hierarchy = "changed_at"
     fields = readonly_fields = ("customer", "tiers", "revenue_at_the_time", "run", "changed_at")
 
-    @admin.display(description="tier", ordering="to_tier")
+    @admin.display(description=_("tier"), ordering="to_tier")
     def tiers(self, change: TierChange) -> SafeString:
         return format_html("{} → {}", tier_badge(change.from_tier), tier_badge(change.to_tier))
 
-    @admin.display(description="revenue at the time", ordering="revenue_12m")
+    @admin.display(description=_("revenue at the time"), ordering="revenue_12m")
     def revenue_at_the_time(self, change: TierChange) -> str:
         return format_nok(change.revenue_12m)
 
 
 def _policy_value(field: str, value: Any) -> str:
-    """A policy value as the audit trail shows it: exact, in Norwegian notation."""
+    """A policy value as the audit trail shows it: exact, in the active language's notation."""
     if value is None:
         return MISSING
     if field in {"a_threshold", "b_threshold", "hourly_service_cost"}:
         return format_nok(Decimal(value), decimals=True)
     if field == "time_cost_share_pct":
-        return f"{Decimal(value).normalize():f}".replace(".", ",") + "\u00a0%"
+        # Exact (25.5 stays 25,5, 25.00 reads 25): an audit shows what was stored, not a rounding.
+        return f"{format_number(Decimal(value).normalize(), None)}\u00a0%"
     return str(value)
 
 
@@ -272,7 +290,7 @@ class TierPolicyForm(forms.ModelForm):
     def clean_b_threshold(self) -> Decimal:
         b_threshold: Decimal = self.cleaned_data["b_threshold"]
         if b_threshold < 0:
-            raise forms.ValidationError("The B threshold cannot be negative.")
+            raise forms.ValidationError(gettext("The B threshold cannot be negative."))
         return b_threshold
 
     def clean(self) -> dict[str, Any]:
@@ -284,8 +302,11 @@ class TierPolicyForm(forms.ModelForm):
             # whose generic "Constraint … is violated" would otherwise repeat this message.
             self.add_error(
                 "a_threshold",
-                f"The A threshold must be above the B threshold ({format_nok(b_threshold)}); "
-                f"with {format_nok(a_threshold)} no customer could be B.",
+                gettext(
+                    "The A threshold must be above the B threshold (%(b_threshold)s); with %(a_threshold)s "
+                    "no customer could be B."
+                )
+                % {"b_threshold": format_nok(b_threshold), "a_threshold": format_nok(a_threshold)},
             )
         return cleaned
 
@@ -294,9 +315,9 @@ class TierPolicyForm(forms.ModelForm):
 class TierPolicyAdmin(SingletonAdmin):
     form = TierPolicyForm
     fieldsets = [
-        ("Tier bands", {"fields": ["b_threshold", "a_threshold", "window_months"]}),
-        ("Cost to serve", {"fields": ["hourly_service_cost", "time_cost_share_pct"]}),
-        ("Last change", {"fields": ["updated_at", "updated_by"]}),
+        (_("Tier bands"), {"fields": ["b_threshold", "a_threshold", "window_months"]}),
+        (_("Cost to serve"), {"fields": ["hourly_service_cost", "time_cost_share_pct"]}),
+        (_("Last change"), {"fields": ["updated_at", "updated_by"]}),
     ]
     readonly_fields = ["updated_at", "updated_by"]
 
@@ -321,8 +342,10 @@ class TierPolicyAdmin(SingletonAdmin):
         if form.changed_data:
             self.message_user(
                 request,
-                "Customers are re-tiered with these values at the next recalculation (nightly), or now with "
-                "“Recalculate now”.",
+                gettext(
+                    "Customers are re-tiered with these values at the next recalculation (nightly), or now "
+                    "with “Recalculate now”."
+                ),
                 messages.INFO,
             )
 
@@ -341,4 +364,5 @@ class TierPolicyAdmin(SingletonAdmin):
             f"{_policy_value(name, form.cleaned_data[name])}"
             for name in form.changed_data
         )
-        return f"Changed {changes}."
+        # Stored as text in the editor's language: LogEntry keeps a plain string as it is.
+        return gettext("Changed %(changes)s.") % {"changes": changes}

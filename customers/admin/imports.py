@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from core.formats import MISSING
@@ -32,23 +34,29 @@ ACCEPTED_TYPES = ",".join(
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What the file holds",
+        label=_("What the file holds"),
         choices=ImportKind.choices,
-        help_text="Customers first: revenue lines and interactions refer to customers by their external ID.",
+        help_text=_(
+            "Customers first: revenue lines and interactions refer to customers by their external ID."
+        ),
     )
     file = forms.FileField(
-        label="CSV or Excel file",
-        help_text='An Excel workbook (.xlsx; the first sheet is read) or a CSV file saved from Excel as "CSV '
-        'UTF-8 (kommadelt)". Semicolon or comma between columns, decimal comma or point (1 234,50 or '
-        "1234.50), dates as YYYY-MM-DD or DD.MM.YYYY. The first line (row 1) names the columns.",
+        label=_("CSV or Excel file"),
+        help_text=_(
+            'An Excel workbook (.xlsx; the first sheet is read) or a CSV file saved from Excel as "CSV '
+            'UTF-8 (kommadelt)". Semicolon or comma between columns, decimal comma or point (1 234,50 or '
+            "1234.50), dates as YYYY-MM-DD or DD.MM.YYYY. The first line (row 1) names the columns."
+        ),
         # Only a hint to the browser's file picker: the import decides by the file's content.
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_TYPES}),
     )
     skip_invalid = forms.BooleanField(
-        label="Skip invalid rows",
+        label=_("Skip invalid rows"),
         required=False,
-        help_text="Import the valid rows and give the invalid ones back as a file with a reason column. "
-        "Without this, one invalid row stops the whole file and nothing is imported.",
+        help_text=_(
+            "Import the valid rows and give the invalid ones back as a file with a reason column. "
+            "Without this, one invalid row stops the whole file and nothing is imported."
+        ),
     )
 
 
@@ -96,7 +104,7 @@ class DataImportAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="rejected rows file")
+    @admin.display(description=_("rejected rows file"))
     def rejected_rows(self, obj: DataImport) -> str:
         if not obj.rejected_file:
             return MISSING
@@ -104,7 +112,11 @@ class DataImportAdmin(ReadOnlyAdmin):
             # Written by the command next to its input, on the server: not ours to serve.
             return obj.rejected_file
         url = reverse("admin:customers_dataimport_rejected", args=[obj.pk])
-        return format_html('<a href="{}">Download {}</a>', url, Path(obj.rejected_file).name)
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            gettext("Download %(file)s") % {"file": Path(obj.rejected_file).name},
+        )
 
     def get_urls(self) -> list[URLPattern]:
         # Before the defaults: their "<path:object_id>/" would swallow "upload/".
@@ -153,14 +165,21 @@ class DataImportAdmin(ReadOnlyAdmin):
                     data_import = result.data_import
                     number = data_import.pk if data_import else "?"
                     messages.success(
-                        request, f"Imported {result.file_name} as import #{number}: {result.summary()}."
+                        request,
+                        gettext("Imported %(file)s as import #%(number)s: %(summary)s.")
+                        % {"file": result.file_name, "number": number, "summary": result.summary()},
                     )
                     if result.rejected_file:
                         messages.warning(
                             request,
-                            f"{result.rejected} {'row was' if result.rejected == 1 else 'rows were'} skipped; "
-                            "download them with the reason for each from the rejected rows file below, fix "
-                            "them and import that file.",
+                            ngettext(
+                                "%(count)s row was skipped; download it with the reason from the rejected "
+                                "rows file below, fix it and import that file.",
+                                "%(count)s rows were skipped; download them with the reason for each from "
+                                "the rejected rows file below, fix them and import that file.",
+                                result.rejected,
+                            )
+                            % {"count": result.rejected},
                         )
                     if data_import is not None and self.has_view_permission(request, data_import):
                         return HttpResponseRedirect(
@@ -172,7 +191,7 @@ class DataImportAdmin(ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Import a file",
+            "title": gettext("Import a file"),
             "form": form,
             "rejected": rejected,
             "error_lines": rejected.error_lines(SHOWN_ERRORS) if rejected else [],
@@ -188,7 +207,7 @@ class DataImportAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         file_path = _downloadable(data_import)
         if file_path is None:
-            raise Http404("This import has no rejected rows file to download.")
+            raise Http404(gettext("This import has no rejected rows file to download."))
         return FileResponse(
             file_path.open("rb"), as_attachment=True, filename=file_path.name, content_type="text/csv"
         )

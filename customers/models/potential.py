@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # Employee bands, upper bounds exclusive. A company with 0 employees (a sole proprietorship) counts
 # as the smallest band. The SQL twin is customers.services.potential._size_band_sql; keep the two in step.
@@ -20,10 +21,10 @@ def size_band(employees: int | None) -> str:
 
 
 class PotentialAttribute(models.TextChoices):
-    INDUSTRY = "industry", "industry"
-    SIZE = "size", "size"
-    BUSINESS_MODEL = "business_model", "business model"
-    REGION = "region", "region"
+    INDUSTRY = "industry", _("industry")
+    SIZE = "size", _("size")
+    BUSINESS_MODEL = "business_model", _("business model")
+    REGION = "region", _("region")
 
 
 class PotentialFactor(models.Model):
@@ -33,22 +34,32 @@ class PotentialFactor(models.Model):
     are also its explanation ("industry: Bygg og anlegg x2.4, size 50-249 x1.8").
     """
 
-    attribute = models.CharField(max_length=20, choices=PotentialAttribute.choices)
+    attribute = models.CharField(
+        verbose_name=_("attribute"), max_length=20, choices=PotentialAttribute.choices
+    )
     value = models.CharField(
+        verbose_name=_("value"),
         max_length=100,
-        help_text="The attribute's value; for size, the employee band (1-9, 10-49, 50-249, 250+).",
+        help_text=_("The attribute's value; for size, the employee band (1-9, 10-49, 50-249, 250+)."),
     )
     lift = models.DecimalField(
+        verbose_name=_("lift"),
         max_digits=12,
         decimal_places=3,
-        help_text="Share of A customers with the value over the share of all customers with it, smoothed "
-        "toward 1 for small groups (1 = as common among A customers as among everyone).",
+        help_text=_(
+            "Share of A customers with the value over the share of all customers with it, smoothed "
+            "toward 1 for small groups (1 = as common among A customers as among everyone)."
+        ),
     )
-    a_customers = models.PositiveIntegerField("A customers", help_text="A customers with this value.")
-    customers = models.PositiveIntegerField(help_text="Customers with this value, all tiers.")
-    as_of = models.DateField()
+    a_customers = models.PositiveIntegerField(_("A customers"), help_text=_("A customers with this value."))
+    customers = models.PositiveIntegerField(
+        verbose_name=_("customers"), help_text=_("Customers with this value, all tiers.")
+    )
+    as_of = models.DateField(verbose_name=_("as of"))
 
     class Meta:
+        verbose_name = _("potential factor")
+        verbose_name_plural = _("potential factors")
         ordering = ["attribute", "-lift"]
         constraints = [
             # Also the index the nightly scoring joins each customer's four values through.

@@ -22,9 +22,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.chunking import id_ranges
 from core.errors import Conflict
+from core.formats import format_date, format_datetime
 from customers.models import (
     Customer,
     Interaction,
@@ -47,9 +49,17 @@ class RecalculationAlreadyRunning(Conflict):
 
     def __init__(self, run: RecalculationRun) -> None:
         self.run = run
+        # Raised inside the request (admin, API) or the command; gettext speaks the active language.
         super().__init__(
-            f"A recalculation (run {run.pk}, as of {run.as_of}) has been running since "
-            f"{timezone.localtime(run.started_at):%Y-%m-%d %H:%M}; try again when it has finished."
+            gettext(
+                "A recalculation (run %(run)s, as of %(as_of)s) has been running since %(started)s; try "
+                "again when it has finished."
+            )
+            % {
+                "run": run.pk,
+                "as_of": format_date(run.as_of),
+                "started": format_datetime(run.started_at),
+            }
         )
 
 
@@ -120,6 +130,7 @@ def _start_run(*, as_of: date, trigger: str, policy: TierPolicy) -> Recalculatio
     RecalculationRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before).update(
         status=RunStatus.FAILED,
         finished_at=timezone.now(),
+        # Stored on the run like the exception texts of failed runs: operator's data, in English.
         error="No progress reported for a long time; presumed dead (killed worker or lost connection).",
     )
     for _ in range(_START_ATTEMPTS):

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from customers.models import Tier
 from followups.models import ACTIVE_STATUSES, FollowUpTask, Status
 
 QUEUE_CHOICES = [
-    ("mine", "Assigned to me"),
-    ("shared", "In the shared queue (unassigned)"),
-    ("all", "Everything I may see"),
+    ("mine", _("Assigned to me")),
+    ("shared", _("In the shared queue (unassigned)")),
+    ("all", _("Everything I may see")),
 ]
+# The values are what a client sends, not words for a person: not translated.
 # ChoiceFilter rather than BooleanFilter: django-filter reads an unknown boolean as "no filter",
 # and a typo like overdue=ture should answer 400, not quietly list everything.
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
 
 
+# help_text is OpenAPI documentation for developers (English); the queue labels are translated.
 class FollowUpTaskFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(
         choices=Status.choices,

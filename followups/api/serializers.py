@@ -8,6 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
@@ -18,6 +21,9 @@ from followups.models import FollowUpNote, FollowUpTask, Outcome, Status
 from followups.selectors import assignable_users
 from surveys.api.serializers import ShortEchoChoiceField
 from surveys.models import SurveyResponse
+
+# Error messages go through gettext and answer in the request's language; help texts and schema
+# descriptions are the OpenAPI documentation for developers and stay English.
 
 # --- errors
 
@@ -194,7 +200,7 @@ CHANGEABLE_STATUSES = [
 # clients, no collision. (An ENUM_NAME_OVERRIDES entry in settings would do the same.)
 @extend_schema_field(
     {
-        "allOf": [{"type": "string", "enum": [value for value, _ in CHANGEABLE_STATUSES]}],
+        "allOf": [{"type": "string", "enum": [value for value, _label in CHANGEABLE_STATUSES]}],
         "description": "The status to move to: in_progress, done or cancelled.",
     }
 )
@@ -215,7 +221,7 @@ class FollowUpTaskUpdateSerializer(serializers.Serializer):
         choices=CHANGEABLE_STATUSES,
         required=False,
         error_messages={
-            "invalid_choice": '"{input}" is not a status you can set; use in_progress, done or cancelled.'
+            "invalid_choice": _('"{input}" is not a status you can set; use in_progress, done or cancelled.')
         },
     )
     outcome = ShortEchoChoiceField(choices=Outcome.choices, required=False)
@@ -231,20 +237,26 @@ class FollowUpTaskUpdateSerializer(serializers.Serializer):
         if not attrs.get("note"):
             attrs.pop("note", None)
         if not attrs:
-            raise serializers.ValidationError("Send at least one of status, outcome, note or assigned_to.")
+            raise serializers.ValidationError(
+                gettext("Send at least one of status, outcome, note or assigned_to.")
+            )
         if "assigned_to" in attrs and len(attrs) > 1:
             # Reassigning and working a task are different people's acts; mixed in one request, a
             # refusal of one half would leave the other half done.
-            raise serializers.ValidationError("Send assigned_to on its own, without status, outcome or note.")
+            raise serializers.ValidationError(
+                gettext("Send assigned_to on its own, without status, outcome or note.")
+            )
         status = attrs.get("status")
         if status == Status.DONE and "outcome" not in attrs:
             raise serializers.ValidationError(
-                {"outcome": ["An outcome is required when the status is done."]}
+                {"outcome": [gettext("An outcome is required when the status is done.")]}
             )
         if "outcome" in attrs and status != Status.DONE:
-            raise serializers.ValidationError({"outcome": ['An outcome goes with "status": "done" only.']})
+            raise serializers.ValidationError(
+                {"outcome": [gettext('An outcome goes with "status": "done" only.')]}
+            )
         if status == Status.CANCELLED and "note" not in attrs:
-            raise serializers.ValidationError({"note": ["Say why the follow-up is cancelled."]})
+            raise serializers.ValidationError({"note": [gettext("Say why the follow-up is cancelled.")]})
         return attrs
 
 
@@ -328,7 +340,7 @@ class BoundedDateTimeField(serializers.DateTimeField):
     (OverflowError) outside its own overflow check.
     """
 
-    default_error_messages = {"years": "Use a time in the years 1900 to 2199."}
+    default_error_messages = {"years": _("Use a time in the years 1900 to 2199.")}
 
     def to_internal_value(self, value: Any) -> datetime:
         if not isinstance(value, str) or not re.match(SINCE_YEARS, value):
@@ -345,7 +357,14 @@ class NpsMetricsQuerySerializer(serializers.Serializer):
         default="tier",
         help_text="How to split the answers into groups.",
         error_messages={
-            "invalid_choice": f'"{{input}}" cannot be grouped by; use one of: {", ".join(GROUP_BY_CHOICES)}.'
+            # DRF fills in {input} after this; the choices are filled in when the message is read.
+            "invalid_choice": lazy(
+                lambda: (
+                    gettext('"{input}" cannot be grouped by; use one of: %(choices)s.')
+                    % {"choices": ", ".join(GROUP_BY_CHOICES)}
+                ),
+                str,
+            )()
         },
     )
     since = BoundedDateTimeField(

@@ -7,6 +7,8 @@ from typing import Any, NoReturn
 
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -51,9 +53,9 @@ class SurveyResponseInputSerializer(serializers.Serializer):
     `submitted_at` (ISO 8601) defaults to now; a time without an offset is read as Oslo time.
     """
 
-    customer = serializers.CharField(max_length=64, help_text="The customer's external ID.")
+    customer = serializers.CharField(max_length=64, help_text=_("The customer's external ID."))
     kind = ShortEchoChoiceField(choices=SurveyKind.choices)
-    score = serializers.IntegerField(help_text="NPS 0-10, CSAT 1-5, CES 1-7.")
+    score = serializers.IntegerField(help_text=_("NPS 0-10, CSAT 1-5, CES 1-7."))
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
     contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
     external_id = serializers.CharField(
@@ -65,12 +67,14 @@ class SurveyResponseInputSerializer(serializers.Serializer):
         customer = Customer.objects.filter(external_id=value).first()
         if customer is None:
             # The value is at most max_length (64) characters: the field checked that first.
-            raise serializers.ValidationError(f"No customer with external_id '{value}'.")
+            raise serializers.ValidationError(
+                gettext("No customer with external_id '%(value)s'.") % {"value": value}
+            )
         return customer
 
     def validate_submitted_at(self, value: datetime | None) -> datetime | None:
         if value is not None and value > timezone.now() + _FUTURE_TOLERANCE:
-            raise serializers.ValidationError("submitted_at lies in the future.")
+            raise serializers.ValidationError(gettext("submitted_at lies in the future."))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +93,7 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
     customer = serializers.CharField(source="customer.external_id", read_only=True)
     contact_email = serializers.EmailField(source="contact.email", read_only=True, allow_null=True)
     followup_queued = serializers.SerializerMethodField(
-        help_text="Whether the answer counts as unhappy, so a personal follow-up is on its way."
+        help_text=_("Whether the answer counts as unhappy, so a personal follow-up is on its way.")
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -20,7 +21,7 @@ from .serializers import SurveyResponseInputSerializer, SurveyResponseSerializer
 class CanAddSurveyResponses(BasePermission):
     """Signed-in users holding surveys.add_surveyresponse (integration users, importers)."""
 
-    message = "You need the permission 'surveys | survey response | Can add survey response'."
+    message = _("You need the permission 'surveys | survey response | Can add survey response'.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -53,6 +54,7 @@ class SurveyResponseCreateView(APIView):
     # JSON only, as the schema says: a form body cannot carry null or an integer as such.
     parser_classes = [JSONParser]
 
+    # The OpenAPI descriptions are documentation for the integrating developer, kept in English.
     @extend_schema(
         operation_id="survey_responses_create",
         request=SurveyResponseInputSerializer,

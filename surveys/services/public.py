@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict
 from surveys.models import Source, SurveyInvitation, SurveyResponse
@@ -16,22 +18,23 @@ from .responses import record_response, validate_score
 class InvitationClosed(Conflict):
     """The invitation takes no more answers."""
 
-    default_message = "This survey link takes no more answers."
+    # Lazy: translated when raised, in the language active then (the contact's, on the public page).
+    default_message: Promise = _("This survey link takes no more answers.")
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message)
+        super().__init__(message or str(self.default_message))
 
 
 class InvitationAlreadyAnswered(InvitationClosed):
     """Someone already answered through this invitation."""
 
-    default_message = "This survey link has already been answered."
+    default_message = _("This survey link has already been answered.")
 
 
 class InvitationExpired(InvitationClosed):
     """The invitation's link is past its expiry."""
 
-    default_message = "This survey link has expired."
+    default_message = _("This survey link has expired.")
 
 
 def submit_invitation_response(*, invitation_id: int, score: int, comment: str) -> SurveyResponse:

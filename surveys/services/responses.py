@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from core.errors import BadInput, Conflict
 from core.tasks import enqueue_on_commit
@@ -23,7 +24,8 @@ class ResponseConflict(Conflict):
     def __init__(self, existing: SurveyResponse) -> None:
         self.existing = existing
         super().__init__(
-            f"external_id {existing.external_id!r} was already used for a different response (#{existing.pk})."
+            gettext("external_id %(key)s was already used for a different response (#%(number)s).")
+            % {"key": repr(existing.external_id), "number": existing.pk}
         )
 
 
@@ -31,12 +33,16 @@ def validate_score(kind: str, score: int) -> None:
     """Raise BadInput naming the field when the kind is unknown or the score is off its scale."""
     if kind not in SCALES:
         raise BadInput(
-            f"Unknown survey kind {kind!r}; use one of: {', '.join(SurveyKind.values)}.", field="kind"
+            gettext("Unknown survey kind %(kind)s; use one of: %(kinds)s.")
+            % {"kind": repr(kind), "kinds": ", ".join(SurveyKind.values)},
+            field="kind",
         )
     low, high = SCALES[kind]
     if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
         raise BadInput(
-            f"{SurveyKind(kind).label} scores run from {low} to {high}; got {score!r}.", field="score"
+            gettext("%(kind)s scores run from %(low)s to %(high)s; got %(score)s.")
+            % {"kind": SurveyKind(kind).label, "low": low, "high": high, "score": repr(score)},
+            field="score",
         )
 
 
@@ -44,7 +50,9 @@ def active_survey(kind: str) -> Survey:
     """The survey invitations and incoming answers of a kind use; BadInput when none is active."""
     survey = Survey.objects.filter(kind=kind, is_active=True).first()
     if survey is None:
-        raise BadInput(f"No active {SurveyKind(kind).label} survey is set up.", field="kind")
+        raise BadInput(
+            gettext("No active %(kind)s survey is set up.") % {"kind": SurveyKind(kind).label}, field="kind"
+        )
     return survey
 
 

@@ -11,12 +11,13 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from core.tasks import enqueue_on_commit
 from surveys.models import SurveyInvitation, SurveySuppression
-from surveys.texts import language_of, texts_for
 
+from .language import contact_language
 from .links import survey_url, unsubscribe_url
 
 logger = logging.getLogger(__name__)
@@ -135,17 +136,27 @@ def invitation_email(
 ) -> EmailMultiAlternatives:
     """The invitation email in the contact's language: text and HTML, one link per score."""
     contact = invitation.contact
-    language = language_of(contact.language)
-    texts = texts_for(language)
+    language = contact_language(contact.language)
+    # The subject and both bodies are rendered here, in the contact's language, whatever language
+    # the worker or the admin request that triggered the send happens to have active.
+    with translation.override(language):
+        return _invitation_email(invitation, language=language, connection=connection)
+
+
+def _invitation_email(
+    invitation: SurveyInvitation, *, language: str, connection: BaseEmailBackend | None
+) -> EmailMultiAlternatives:
+    contact = invitation.contact
     survey = invitation.survey
     url = survey_url(invitation.pk)
     opt_out_url = unsubscribe_url(contact.pk)
     low_label, high_label = survey.labels(language)
+    subject = gettext("A quick question from us")
     context = {
         "language": language,
-        "t": texts,
-        "greeting": texts["greeting"].format(name=contact.name),
-        "footer": texts["email_footer"].format(customer=invitation.customer.name),
+        "subject": subject,
+        "contact_name": contact.name,
+        "customer_name": invitation.customer.name,
         "question": survey.question(language),
         "low_label": low_label,
         "high_label": high_label,
@@ -156,7 +167,7 @@ def invitation_email(
         "unsubscribe_url": opt_out_url,
     }
     message = EmailMultiAlternatives(
-        subject=texts["email_subject"],
+        subject=subject,
         body=render_to_string("surveys/email/invitation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[contact.email],

@@ -15,6 +15,10 @@ from customers.services.imports import import_columns
 # Errors printed before "... and N more": enough to see the pattern, few enough to read.
 SHOWN_ERRORS = 50
 
+# The commands' own output (help, progress, summaries) is for operators and stays English, as in
+# the other customers commands. Messages from the services they print (row errors, refusals) are
+# translated, and come out in the language commands run in: DJANGO_LANGUAGE_CODE.
+
 
 class ImportCommand(BaseCommand):
     """One CSV or Excel (.xlsx) file of one kind in, a summary out; CommandError (exit 1) when nothing was imported."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
+
 from core.errors import BadInput
 from customers.models import ImportKind
 
@@ -84,7 +86,9 @@ def _importer(kind: ImportKind | str) -> type[RowImporter[Any]]:
         return IMPORTERS[kind]
     except KeyError:
         raise BadInput(
-            f"Unknown import kind {kind!r}; expected one of {', '.join(IMPORTERS)}.", field="kind"
+            gettext("Unknown import kind %(kind)s; expected one of %(kinds)s.")
+            % {"kind": repr(kind), "kinds": ", ".join(IMPORTERS)},
+            field="kind",
         ) from None
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 
 from customers.models import Customer, DataImport, ImportKind
 from customers.validators import is_valid_org_number, normalize_org_number
@@ -37,13 +38,16 @@ def _org_number(raw: str) -> str:
     number = normalize_org_number(raw)
     if not is_valid_org_number(number):
         raise CellError(
-            f"{shown(raw)} is not a valid Norwegian organisation number (9 digits with a MOD11 check digit)"
+            gettext(
+                "%(value)s is not a valid Norwegian organisation number (9 digits with a MOD11 check digit)"
+            )
+            % {"value": shown(raw)}
         )
     return number
 
 
 def _employees(raw: str) -> int:
-    return parse_whole_number(raw, what="a number of employees")
+    return parse_whole_number(raw, refusal=gettext("%(value)s is not a number of employees"))
 
 
 def _text(name: str) -> Callable[[str], str]:
@@ -90,11 +94,17 @@ class CustomerImporter(RowImporter[CustomerRow]):
                 pending.errors.append(
                     (
                         "account_manager",
-                        f"{shown(key)} is the email of {len(matches)} users; use the username",
+                        gettext("%(value)s is the email of %(count)s users; use the username")
+                        % {"value": shown(key), "count": len(matches)},
                     )
                 )
             else:
-                pending.errors.append(("account_manager", f"no user has the username or email {shown(key)}"))
+                pending.errors.append(
+                    (
+                        "account_manager",
+                        gettext("no user has the username or email %(value)s") % {"value": shown(key)},
+                    )
+                )
 
     def write(self, rows: Sequence[CustomerRow], data_import: DataImport) -> WriteCounts:
         # The last row wins when a file lists a customer twice: PostgreSQL refuses one INSERT ... ON

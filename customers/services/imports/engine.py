@@ -23,12 +23,12 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
-from core.formats import group_thousands
+from core.formats import format_datetime, group_thousands
 from customers.models import DataImport, ImportKind
 
-from .reading import BinaryStream, ImportFileError, fingerprint, normalize_header
+from .reading import BinaryStream, ImportFileError, fingerprint, line_message, normalize_header
 from .tables import Record, Table, is_workbook, open_table
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
+        return line_message(self.line, f"{self.field}: {self.message}")
 
 
 @dataclass(frozen=True)
@@ -97,19 +97,25 @@ class ImportResult:
         """The first `limit` errors as 'line 7: revenue: ...', and a count of the rest."""
         lines = [str(error) for error in self.errors[:limit]]
         if self.error_count > len(lines):
-            lines.append(f"... and {group_thousands(self.error_count - len(lines))} more")
+            lines.append(
+                gettext("... and %(count)s more") % {"count": group_thousands(self.error_count - len(lines))}
+            )
         return lines
 
     def summary(self) -> str:
         parts = [
-            f"{group_thousands(self.rows_read)} rows read",
-            f"{group_thousands(self.created)} created",
-            f"{group_thousands(self.updated)} updated",
-            f"{group_thousands(self.rejected)} rejected",
+            ngettext("%(count)s row read", "%(count)s rows read", self.rows_read),
+            gettext("%(count)s created"),
+            gettext("%(count)s updated"),
+            gettext("%(count)s rejected"),
         ]
+        counts = [self.rows_read, self.created, self.updated, self.rejected]
         if self.kind == ImportKind.REVENUE:
-            parts.append(f"{group_thousands(self.products_created)} products created")
-        return ", ".join(parts)
+            parts.append(
+                ngettext("%(count)s product created", "%(count)s products created", self.products_created)
+            )
+            counts.append(self.products_created)
+        return ", ".join(part % {"count": group_thousands(n)} for part, n in zip(parts, counts, strict=True))
 
 
 class DuplicateImport(ImportFileError):
@@ -118,12 +124,23 @@ class DuplicateImport(ImportFileError):
     def __init__(self, existing: DataImport) -> None:
         self.existing = existing
         who = existing.imported_by
-        by = f"by {who.get_full_name() or who.get_username()}" if who else "from the command line"
-        super().__init__(
-            f"This file was already imported on {timezone.localtime(existing.created_at):%Y-%m-%d %H:%M} "
-            f"{by} as import #{existing.pk} ({existing.file_name}). Importing it again would count its "
-            "rows twice; nothing was imported."
-        )
+        values = {
+            "date": format_datetime(existing.created_at),
+            "number": existing.pk,
+            "file": existing.file_name,
+        }
+        if who is None:
+            message = gettext(
+                "This file was already imported on %(date)s from the command line as import #%(number)s "
+                "(%(file)s). Importing it again would count its rows twice; nothing was imported."
+            )
+        else:
+            values["user"] = who.get_full_name() or who.get_username()
+            message = gettext(
+                "This file was already imported on %(date)s by %(user)s as import #%(number)s (%(file)s). "
+                "Importing it again would count its rows twice; nothing was imported."
+            )
+        super().__init__(message % values)
 
 
 class ImportRejected(ImportFileError):
@@ -132,9 +149,18 @@ class ImportRejected(ImportFileError):
     def __init__(self, result: ImportResult) -> None:
         self.result = result
         super().__init__(
-            f"{group_thousands(result.rejected)} of {group_thousands(result.rows_read)} rows in "
-            f"{result.file_name} have errors; nothing was imported. Fix them, or import the valid rows "
-            "and get the rejected ones back in a file (skip invalid rows)."
+            ngettext(
+                "%(rejected)s of %(count)s row in %(file)s has errors; nothing was imported. Fix it, or "
+                "import the valid rows and get the rejected ones back in a file (skip invalid rows).",
+                "%(rejected)s of %(count)s rows in %(file)s have errors; nothing was imported. Fix them, or "
+                "import the valid rows and get the rejected ones back in a file (skip invalid rows).",
+                result.rows_read,
+            )
+            % {
+                "rejected": group_thousands(result.rejected),
+                "count": group_thousands(result.rows_read),
+                "file": result.file_name,
+            }
         )
 
 
@@ -288,19 +314,32 @@ def _map_columns(
     for index, raw in enumerate(header):
         name = normalize_header(raw)
         if name in columns:
-            raise ImportFileError(f"The column {name!r} appears twice in the header (line 1).")
+            raise ImportFileError(
+                gettext("The column %(column)s appears twice in the header (line 1).")
+                % {"column": repr(name)}
+            )
         if name in known:
             columns[name] = index
         elif name:
             ignored.append(raw.strip())
     missing = [name for name in importer_class.required if name not in columns]
     if missing:
-        found = ", ".join(normalize_header(h) for h in header if h.strip()) or "nothing"
-        plural = "columns" if len(missing) > 1 else "column"
+        found = ", ".join(normalize_header(h) for h in header if h.strip()) or gettext("nothing")
         raise ImportFileError(
-            f"The file is missing the required {plural} {', '.join(missing)} (line 1 has: {found}). "
-            f"A {importer_class.kind.label.lower()} file needs {', '.join(importer_class.required)}; "
-            f"it may also have {', '.join(importer_class.optional)}."
+            ngettext(
+                "The file is missing the required column %(missing)s (line 1 has: %(found)s). "
+                "A file of %(kind)s needs %(required)s; it may also have %(optional)s.",
+                "The file is missing the required columns %(missing)s (line 1 has: %(found)s). "
+                "A file of %(kind)s needs %(required)s; it may also have %(optional)s.",
+                len(missing),
+            )
+            % {
+                "missing": ", ".join(missing),
+                "found": found,
+                "kind": str(importer_class.kind.label).lower(),
+                "required": ", ".join(importer_class.required),
+                "optional": ", ".join(importer_class.optional),
+            }
         )
     return columns, ignored
 
@@ -356,7 +395,9 @@ class _Run:
     def finish(self, data_import: DataImport) -> None:
         result = self.result
         if result.rows_read == 0:
-            raise ImportFileError("The file has column names (line 1) but no rows; nothing was imported.")
+            raise ImportFileError(
+                gettext("The file has column names (line 1) but no rows; nothing was imported.")
+            )
         if result.rejected and not self.skip_invalid:
             # Earlier batches may have been written; raising rolls them back with the DataImport row,
             # so a corrected file can be imported as if this attempt never happened.
@@ -387,24 +428,23 @@ class _Run:
         if record.problem is not None:
             return _BadRow(line, cells, [("row", record.problem)])
         if len(cells) > self.header_width and any(c.strip() for c in cells[self.header_width :]):
-            hint = (
-                " (a decimal comma in a comma-separated file must be quoted)"
-                if self.csv_file.separator == ","
-                else ""
-            )
+            if self.csv_file.separator == ",":
+                message = gettext(
+                    "%(count)s values but the header has %(width)s columns (a decimal comma in a "
+                    "comma-separated file must be quoted)"
+                )
+            else:
+                message = gettext("%(count)s values but the header has %(width)s columns")
             return _BadRow(
-                line,
-                cells,
-                [("columns", f"{len(cells)} values but the header has {self.header_width} columns{hint}")],
+                line, cells, [("columns", message % {"count": len(cells), "width": self.header_width})]
             )
         if len(cells) < self.header_width and not self.csv_file.is_workbook:
             # A short row is a lost or merged separator as often as a missing value: refuse it rather
             # than guess which cells moved. (A workbook's sheet leaves trailing empty cells out, and
             # there they are empty.)
+            message = gettext("%(count)s values but the header has %(width)s columns")
             return _BadRow(
-                line,
-                cells,
-                [("columns", f"{len(cells)} values but the header has {self.header_width} columns")],
+                line, cells, [("columns", message % {"count": len(cells), "width": self.header_width})]
             )
         values = {name: cells[index] if index < len(cells) else "" for name, index in self.columns.items()}
         errors: list[tuple[str, str]] = []
@@ -441,7 +481,7 @@ class _Run:
                 result.errors.append(RowError(line=line, field=name, message=message))
         if self._rejected_writer is not None:
             reason = "; ".join(f"{name}: {message}" for name, message in errors)
-            self._rejected_writer.writerow([*cells, f"line {line}: {reason}"])
+            self._rejected_writer.writerow([*cells, line_message(line, reason)])
 
     def _report_progress(self) -> None:
         if self.progress is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 
 from customers.models import Channel, Contact, DataImport, Direction, ImportKind, Interaction
 
@@ -50,8 +51,11 @@ def _channel(raw: str) -> str:
         return _CHANNELS[raw.lower()]
     except KeyError:
         raise CellError(
-            f"{shown(raw)} is not a channel; use phone, email, chat, form or meeting "
-            "(or telefon, e-post, chat, skjema, møte)"
+            gettext(
+                "%(value)s is not a channel; use phone, email, chat, form or meeting "
+                "(or telefon, e-post, chat, skjema, møte)"
+            )
+            % {"value": shown(raw)}
         ) from None
 
 
@@ -59,11 +63,14 @@ def _direction(raw: str) -> str:
     try:
         return _DIRECTIONS[raw.lower()]
     except KeyError:
-        raise CellError(f"{shown(raw)} is not a direction; use inbound or outbound (or inn, ut)") from None
+        raise CellError(
+            gettext("%(value)s is not a direction; use inbound or outbound (or inn, ut)")
+            % {"value": shown(raw)}
+        ) from None
 
 
 def _minutes(raw: str) -> int:
-    return parse_whole_number(raw, what="a whole number of minutes")
+    return parse_whole_number(raw, refusal=gettext("%(value)s is not a whole number of minutes"))
 
 
 def _email(raw: str) -> str:
@@ -93,7 +100,11 @@ class InteractionImporter(RowImporter[InteractionRow]):
             pending.row.customer_id = ids.get(pending.row.customer)
             if pending.row.customer_id is None:
                 pending.errors.append(
-                    ("customer", f"no customer has the external ID {shown(pending.row.customer)}")
+                    (
+                        "customer",
+                        gettext("no customer has the external ID %(value)s")
+                        % {"value": shown(pending.row.customer)},
+                    )
                 )
         wanted = {
             (p.row.customer_id, p.row.contact_email)
@@ -112,7 +123,8 @@ class InteractionImporter(RowImporter[InteractionRow]):
                 pending.errors.append(
                     (
                         "contact_email",
-                        f"{shown(row.contact_email)} is not a contact of customer {shown(row.customer)}",
+                        gettext("%(email)s is not a contact of customer %(customer)s")
+                        % {"email": shown(row.contact_email), "customer": shown(row.customer)},
                     )
                 )
 

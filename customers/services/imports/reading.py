@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from django.db.models import Field, Model
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import BadInput
 
@@ -90,9 +91,12 @@ def fingerprint(stream: BinaryStream, *, text: bool = True) -> Fingerprint:
         except UnicodeDecodeError as exc:
             line = lines_before + chunk[: exc.start].count(b"\n") + 1
             raise ImportFileError(
-                f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
-                'In Excel choose "Save as" and the type "CSV UTF-8 (comma delimited)" '
-                '("CSV UTF-8 (kommadelt)"), then import the new file.'
+                gettext(
+                    "The file is not UTF-8 text (line %(line)s has a byte UTF-8 does not allow). "
+                    'In Excel choose "Save as" and the type "CSV UTF-8 (comma delimited)" '
+                    '("CSV UTF-8 (kommadelt)"), then import the new file.'
+                )
+                % {"line": line}
             ) from None
         lines_before += chunk.count(b"\n")
     if text:
@@ -100,11 +104,21 @@ def fingerprint(stream: BinaryStream, *, text: bool = True) -> Fingerprint:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise ImportFileError(
-                f"The file ends in the middle of a UTF-8 character (line {lines_before + 1}); it is "
-                "truncated or not UTF-8 text."
+                gettext(
+                    "The file ends in the middle of a UTF-8 character (line %(line)s); it is truncated or "
+                    "not UTF-8 text."
+                )
+                % {"line": lines_before + 1}
             ) from None
     stream.seek(0)
     return Fingerprint(sha256=digest.hexdigest(), size=size, has_bom=first == _BOM)
+
+
+def line_message(line: int, message: str) -> str:
+    """'line 7: revenue: ...': where in the file, in the words of the active language."""
+    # The field before the message is the file's own column name ("revenue", "columns"), which
+    # is what the person sees in their spreadsheet, so it stays as it is in every language.
+    return gettext("line %(line)s: %(message)s") % {"line": line, "message": message}
 
 
 def normalize_header(name: str) -> str:
@@ -121,18 +135,21 @@ def parse_decimal(raw: str, *, max_digits: int, decimal_places: int) -> Decimal:
     text = raw.strip().replace("\u2212", "-")  # a typographic minus from word processors
     match = _NUMBER.fullmatch(text)
     if match is None:
-        raise CellError(f"{shown(raw)} is not a number")
+        raise CellError(gettext("%(value)s is not a number") % {"value": shown(raw)})
     whole = "".join(ch for ch in match["whole"] if ch.isdigit())
     try:
         value = Decimal(f"{match['sign']}{whole}.{match['fraction'] or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise CellError(f"{shown(raw)} is not a number") from None
+        raise CellError(gettext("%(value)s is not a number") % {"value": shown(raw)}) from None
     step, limit = _bounds(max_digits, decimal_places)
     rounded = value.quantize(step)
     if value != rounded:
-        raise CellError(f"{shown(raw)} has more than {decimal_places} decimals")
+        raise CellError(
+            gettext("%(value)s has more than %(decimal_places)s decimals")
+            % {"value": shown(raw), "decimal_places": decimal_places}
+        )
     if abs(value) >= limit:
-        raise CellError(f"{shown(raw)} is too large")
+        raise CellError(gettext("%(value)s is too large") % {"value": shown(raw)})
     return rounded
 
 
@@ -142,18 +159,22 @@ def _bounds(max_digits: int, decimal_places: int) -> tuple[Decimal, Decimal]:
     return Decimal(1).scaleb(-decimal_places), Decimal(10) ** (max_digits - decimal_places)
 
 
-def parse_whole_number(raw: str, *, what: str = "a whole number") -> int:
-    """Parse a non-negative integer; '30', '1 200' and a spreadsheet's '30,00' are all fine."""
+def parse_whole_number(raw: str, *, refusal: str | None = None) -> int:
+    """Parse a non-negative integer; '30', '1 200' and a spreadsheet's '30,00' are all fine.
+
+    `refusal` is the translated message for a value that is no whole number, with a %(value)s.
+    """
+    refusal = refusal or gettext("%(value)s is not a whole number")
     try:
         value = parse_decimal(raw, max_digits=30, decimal_places=10)
     except CellError:
-        raise CellError(f"{shown(raw)} is not {what}") from None
+        raise CellError(refusal % {"value": shown(raw)}) from None
     if value != value.to_integral_value():
-        raise CellError(f"{shown(raw)} is not {what}")
+        raise CellError(refusal % {"value": shown(raw)})
     if value < 0:
-        raise CellError(f"{shown(raw)} is negative")
+        raise CellError(gettext("%(value)s is negative") % {"value": shown(raw)})
     if value > MAX_INTEGER:
-        raise CellError(f"{shown(raw)} is too large")
+        raise CellError(gettext("%(value)s is too large") % {"value": shown(raw)})
     return int(value)
 
 
@@ -167,17 +188,17 @@ def parse_date(raw: str) -> date:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise CellError(f"{shown(raw)} is not a valid date") from None
+            raise CellError(gettext("%(value)s is not a valid date") % {"value": shown(raw)}) from None
     if match := _NORWEGIAN_DATE.fullmatch(text):
         return _norwegian_date(raw, match)
-    raise CellError(f"{shown(raw)} is not a date as YYYY-MM-DD or DD.MM.YYYY")
+    raise CellError(gettext("%(value)s is not a date as YYYY-MM-DD or DD.MM.YYYY") % {"value": shown(raw)})
 
 
 def _norwegian_date(raw: str, match: re.Match[str]) -> date:
     try:
         return date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
-        raise CellError(f"{shown(raw)} is not a valid date") from None
+        raise CellError(gettext("%(value)s is not a valid date") % {"value": shown(raw)}) from None
 
 
 def parse_moment(raw: str) -> datetime:
@@ -193,16 +214,23 @@ def parse_moment(raw: str) -> datetime:
         try:
             moment = datetime.fromisoformat(text.replace(",", "."))
         except ValueError:
-            raise CellError(f"{shown(raw)} is not a valid date and time") from None
+            raise CellError(
+                gettext("%(value)s is not a valid date and time") % {"value": shown(raw)}
+            ) from None
     elif match := _NORWEGIAN_DATETIME.fullmatch(text):
         day = _norwegian_date(raw, match)
         try:
             clock = time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0))
         except ValueError:
-            raise CellError(f"{shown(raw)} is not a valid date and time") from None
+            raise CellError(
+                gettext("%(value)s is not a valid date and time") % {"value": shown(raw)}
+            ) from None
         moment = datetime.combine(day, clock)
     else:
-        raise CellError(f"{shown(raw)} is not a date and time as YYYY-MM-DD HH:MM or DD.MM.YYYY HH:MM")
+        raise CellError(
+            gettext("%(value)s is not a date and time as YYYY-MM-DD HH:MM or DD.MM.YYYY HH:MM")
+            % {"value": shown(raw)}
+        )
     if timezone.is_naive(moment):
         return timezone.make_aware(moment, timezone.get_default_timezone())
     return moment
@@ -211,7 +239,10 @@ def parse_moment(raw: str) -> datetime:
 def check_length(raw: str, max_length: int | None) -> str:
     """`raw` if it fits a text column of `max_length` characters (None: no limit)."""
     if max_length is not None and len(raw) > max_length:
-        raise CellError(f"{shown(raw)} is longer than {max_length} characters")
+        raise CellError(
+            gettext("%(value)s is longer than %(max_length)s characters")
+            % {"value": shown(raw), "max_length": max_length}
+        )
     return raw
 
 
@@ -244,7 +275,7 @@ def cell(
     raw = values.get(name, "").strip()
     if not raw:
         if required:
-            errors.append((name, "a value is required"))
+            errors.append((name, gettext("a value is required")))
         return None
     try:
         return parse(raw)

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import CharField, DecimalField, Model
+from django.utils.translation import gettext
 
 from customers.models import Customer, DataImport, ImportKind, Product, RevenueLine
 
@@ -72,7 +73,11 @@ class RevenueImporter(RowImporter[RevenueRow]):
             pending.row.customer_id = ids.get(pending.row.customer)
             if pending.row.customer_id is None:
                 pending.errors.append(
-                    ("customer", f"no customer has the external ID {shown(pending.row.customer)}")
+                    (
+                        "customer",
+                        gettext("no customer has the external ID %(value)s")
+                        % {"value": shown(pending.row.customer)},
+                    )
                 )
 
     def write(self, rows: Sequence[RevenueRow], data_import: DataImport) -> WriteCounts:

@@ -20,9 +20,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 from xml.etree.ElementTree import ParseError
 
+from django.utils.translation import gettext
+
 from core.formats import group_thousands
 
-from .reading import BinaryStream, ImportFileError
+from .reading import BinaryStream, ImportFileError, line_message
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -75,8 +77,13 @@ def is_workbook(stream: BinaryStream) -> bool:
     stream.seek(0)
     if start == _OLE_MAGIC:
         raise ImportFileError(
-            "line 1: this is an old Excel .xls workbook. Save it as an Excel workbook (.xlsx) or as "
-            '"CSV UTF-8 (kommadelt)" and import that file.'
+            line_message(
+                1,
+                gettext(
+                    "this is an old Excel .xls workbook. Save it as an Excel workbook (.xlsx) or as "
+                    '"CSV UTF-8 (kommadelt)" and import that file.'
+                ),
+            )
         )
     return start == _ZIP_MAGIC
 
@@ -91,13 +98,18 @@ def _row_record(line: int, cells: list[str]) -> Record:
         return Record(
             line=line,
             cells=[c.replace("\x00", "") for c in cells],
-            problem="the row contains a NUL byte (\\x00), which is not text; the file is damaged or "
-            "is not a CSV export",
+            problem=gettext(
+                "the row contains a NUL byte (\\x00), which is not text; the file is damaged or is not a "
+                "CSV export"
+            ),
         )
     if sum(len(c) for c in cells) > MAX_RECORD_CHARS:
         raise ImportFileError(
-            f"line {line}: the row is longer than {group_thousands(MAX_RECORD_CHARS)} characters; "
-            "nothing was imported."
+            line_message(
+                line,
+                gettext("the row is longer than %(limit)s characters; nothing was imported.")
+                % {"limit": group_thousands(MAX_RECORD_CHARS)},
+            )
         )
     return Record(line=line, cells=cells)
 
@@ -144,15 +156,26 @@ class _Lines:
         self.number += 1
         if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
             raise ImportFileError(
-                f"line {self.number}: the line is longer than {group_thousands(MAX_LINE_CHARS)} "
-                "characters; this is not a CSV export an ERP or a spreadsheet writes. Nothing was imported."
+                line_message(
+                    self.number,
+                    gettext(
+                        "the line is longer than %(limit)s characters; this is not a CSV export an ERP or a "
+                        "spreadsheet writes. Nothing was imported."
+                    )
+                    % {"limit": group_thousands(MAX_LINE_CHARS)},
+                )
             )
         self._record_chars += len(line)
         if self._record_chars > MAX_RECORD_CHARS:
             raise ImportFileError(
-                f"line {self.record_start}: the row starting here runs over more than "
-                f'{group_thousands(MAX_RECORD_CHARS)} characters; is a quote (") left open? '
-                "Nothing was imported."
+                line_message(
+                    self.record_start,
+                    gettext(
+                        'the row starting here runs over more than %(limit)s characters; is a quote (") '
+                        "left open? Nothing was imported."
+                    )
+                    % {"limit": group_thousands(MAX_RECORD_CHARS)},
+                )
             )
         return line
 
@@ -180,16 +203,18 @@ class CsvFile:
         self._lines = _Lines(self._text)
         header_line = next(self._lines, "")
         if not header_line.strip():
-            raise ImportFileError("The file is empty; line 1 must be the column names.")
+            raise ImportFileError(gettext("The file is empty; line 1 must be the column names."))
         self.separator = sniff_separator(header_line)
         self._reader = csv.reader(
             _chain_line(header_line, self._lines), delimiter=self.separator, strict=True
         )
         _, header = self._next_cells()
         if header is None:  # pragma: no cover - the header line was read above
-            raise ImportFileError("The file is empty; line 1 must be the column names.")
+            raise ImportFileError(gettext("The file is empty; line 1 must be the column names."))
         if any("\x00" in name for name in header):
-            raise ImportFileError("line 1: the column names contain a NUL byte (\\x00); the file is damaged.")
+            raise ImportFileError(
+                line_message(1, gettext("the column names contain a NUL byte (\\x00); the file is damaged."))
+            )
         self.header = header
 
     @property
@@ -223,20 +248,23 @@ class CsvFile:
 
 def _csv_error_message(line: int, error: str) -> str:
     if _UNTERMINATED in error:
-        return (
-            f'line {line}: unterminated quote; a quoted field (") in the row starting here runs to the end '
-            "of the file. Close the quote or remove it; nothing was imported."
+        message = gettext(
+            'unterminated quote; a quoted field (") in the row starting here runs to the end of the file. '
+            "Close the quote or remove it; nothing was imported."
         )
-    if _FIELD_LIMIT in error:
-        return (
-            f"line {line}: a field in the row starting here is longer than "
-            f'{group_thousands(MAX_FIELD_CHARS)} characters; is a quote (") left open? Nothing was imported.'
-        )
-    return (
-        f'line {line}: the row starting here cannot be read as CSV ({error}): a quote (") inside a quoted '
-        'field must be doubled (""), and a closing quote must be followed by the separator or the end of '
-        "the line. Nothing was imported."
-    )
+    elif _FIELD_LIMIT in error:
+        message = gettext(
+            'a field in the row starting here is longer than %(limit)s characters; is a quote (") left '
+            "open? Nothing was imported."
+        ) % {"limit": group_thousands(MAX_FIELD_CHARS)}
+    else:
+        # The csv module's own reason stays English: it is Python's text, quoted for whoever helps.
+        message = gettext(
+            'the row starting here cannot be read as CSV (%(error)s): a quote (") inside a quoted field '
+            'must be doubled (""), and a closing quote must be followed by the separator or the end of the '
+            "line. Nothing was imported."
+        ) % {"error": error}
+    return line_message(line, message)
 
 
 def _chain_line(first: str, rest: _Lines) -> Iterator[str]:
@@ -273,7 +301,9 @@ class WorkbookFile:
         header = [_cell_text(value) for value in first or ()]
         if not any(name.strip() for name in header):
             self.close()
-            raise ImportFileError("The first sheet is empty; row 1 must be the column names (line 1).")
+            raise ImportFileError(
+                gettext("The first sheet is empty; row 1 must be the column names (line 1).")
+            )
         self.header = _trimmed(header)
 
     @property
@@ -315,12 +345,18 @@ def _sheet_rows(stream: BinaryStream) -> tuple[Iterator[tuple[object, ...]], Cal
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         # Only the errors openpyxl raises for a damaged or foreign zip: anything else is a bug to see.
         raise ImportFileError(
-            f"line 1: the file is not an Excel workbook (.xlsx) that can be read ({type(exc).__name__}). "
-            'Save it again from Excel as .xlsx or as "CSV UTF-8 (kommadelt)".'
+            line_message(
+                1,
+                gettext(
+                    "the file is not an Excel workbook (.xlsx) that can be read (%(error)s). Save it again "
+                    'from Excel as .xlsx or as "CSV UTF-8 (kommadelt)".'
+                )
+                % {"error": type(exc).__name__},
+            )
         ) from None
     if not workbook.worksheets:
         workbook.close()
-        raise ImportFileError("line 1: the workbook has no sheet with rows.")
+        raise ImportFileError(line_message(1, gettext("the workbook has no sheet with rows.")))
     rows: Iterator[tuple[object, ...]] = workbook.worksheets[0].iter_rows(values_only=True)
     close: Callable[[], None] = workbook.close
     return _guarded(rows), close
@@ -340,8 +376,14 @@ def _guarded(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]
         # What openpyxl raises for malformed sheet XML, a corrupt zip member or a cell whose stored
         # value does not match its type ("1x" as a number): hostile or damaged input, not our bug.
         raise ImportFileError(
-            f"line {read + 1}: the first sheet is damaged and cannot be read from this row on "
-            f"({type(exc).__name__}); nothing was imported. Save the workbook again from Excel."
+            line_message(
+                read + 1,
+                gettext(
+                    "the first sheet is damaged and cannot be read from this row on (%(error)s); nothing "
+                    "was imported. Save the workbook again from Excel."
+                )
+                % {"error": type(exc).__name__},
+            )
         ) from None
 
 
