@@ -9,27 +9,28 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from customers.models import Contact, Customer, Tier
+from customers.models import Contact, Customer, Interaction, Tier
 from surveys.models import SurveyResponse
 
 
 class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 ACTIVE_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
 
 class Outcome(models.TextChoices):
-    RECOVERED = "recovered", "Recovered"
-    CONTACTED = "contacted", "Contacted"
-    UNREACHABLE = "unreachable", "Unreachable"
-    CHURN_RISK = "churn_risk", "Churn risk"
-    OTHER = "other", "Other"
+    RECOVERED = "recovered", _("Recovered")
+    CONTACTED = "contacted", _("Contacted")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    CHURN_RISK = "churn_risk", _("Churn risk")
+    OTHER = "other", _("Other")
 
 
 # Lower sorts first in the queue.
@@ -42,29 +43,29 @@ class FollowUpPolicy(models.Model):
     SINGLETON_PK = 1
 
     due_business_days_a = models.PositiveSmallIntegerField(
-        "A customers (business days)", default=1, validators=[MinValueValidator(0), MaxValueValidator(30)]
+        _("A customers (business days)"), default=1, validators=[MinValueValidator(0), MaxValueValidator(30)]
     )
     due_business_days_b = models.PositiveSmallIntegerField(
-        "B customers (business days)", default=2, validators=[MinValueValidator(0), MaxValueValidator(30)]
+        _("B customers (business days)"), default=2, validators=[MinValueValidator(0), MaxValueValidator(30)]
     )
     due_business_days_c = models.PositiveSmallIntegerField(
-        "C customers (business days)", default=5, validators=[MinValueValidator(0), MaxValueValidator(30)]
+        _("C customers (business days)"), default=5, validators=[MinValueValidator(0), MaxValueValidator(30)]
     )
     due_hour = models.PositiveSmallIntegerField(
-        "due at (hour, Oslo time)",
+        _("due at (hour, Oslo time)"),
         default=16,
         validators=[MinValueValidator(0), MaxValueValidator(23)],
-        help_text="A follow-up is due at this hour on its last business day.",
+        help_text=_("A follow-up is due at this hour on its last business day."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name = "follow-up policy"
-        verbose_name_plural = "follow-up policy"
+        verbose_name = _("follow-up policy")
+        verbose_name_plural = _("follow-up policy")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="followup_policy_singleton")]
 
     def __str__(self) -> str:
-        return "Follow-up policy"
+        return str(_("Follow-up policy"))
 
     @classmethod
     def current(cls) -> FollowUpPolicy:
@@ -85,42 +86,69 @@ class FollowUpTaskQuerySet(models.QuerySet["FollowUpTask"]):
 
 
 class FollowUpTask(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="followups")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="followups", verbose_name=_("customer")
+    )
     # One follow-up per response, enforced here: duplicate deliveries and racing workers collide on it.
-    response = models.OneToOneField(SurveyResponse, on_delete=models.PROTECT, related_name="followup")
-    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    response = models.OneToOneField(
+        SurveyResponse, on_delete=models.PROTECT, related_name="followup", verbose_name=_("response")
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact"),
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="followups",
-        help_text="Empty: in the shared queue, for any account manager to take.",
+        verbose_name=_("assigned to"),
+        help_text=_("Empty: in the shared queue, for any account manager to take."),
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     tier = models.CharField(
-        max_length=1, choices=Tier.choices, help_text="The customer's tier when it was created."
+        _("tier"), max_length=1, choices=Tier.choices, help_text=_("The customer's tier when it was created.")
     )
-    priority = models.PositiveSmallIntegerField(default=3, help_text="1 (A customer) is the most urgent.")
-    due_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
-    first_contact_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=3, help_text=_("1 (A customer) is the most urgent.")
+    )
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Blank until the task is completed; the complete form offers no default, so a careless click
+    # cannot record "recovered" (it would inflate the recovery rate).
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
     notified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the account manager was emailed about it."
+        _("account manager emailed"),
+        null=True,
+        blank=True,
+        help_text=_("When the account manager was emailed about it."),
     )
     escalated_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the follow-up leads were told it is overdue (once)."
+        _("escalated"),
+        null=True,
+        blank=True,
+        help_text=_("When the follow-up leads were told it is overdue (once)."),
+    )
+    # The calls, meetings and emails logged from the follow-up page. The link lives here because
+    # customers must not know about followups (the layers contract); "+" keeps it off Interaction.
+    interactions = models.ManyToManyField(
+        Interaction, blank=True, related_name="+", verbose_name=_("logged interactions")
     )
 
     objects = FollowUpTaskQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "follow-up"
-        verbose_name_plural = "follow-ups"
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
         ordering = ["due_at", "priority"]
-        permissions = [("reassign_followuptask", "Can reassign follow-ups to another account manager")]
+        permissions = [("reassign_followuptask", _("Can reassign follow-ups to another account manager"))]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status=Status.DONE) | Q(completed_at__isnull=False),
@@ -150,7 +178,9 @@ class FollowUpTask(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Follow-up #{self.pk}: {self.customer.name}" if self.pk else "Follow-up"
+        if not self.pk:
+            return str(_("Follow-up"))
+        return _("Follow-up #%(number)s: %(customer)s") % {"number": self.pk, "customer": self.customer.name}
 
     @property
     def is_active(self) -> bool:
@@ -162,15 +192,23 @@ class FollowUpTask(models.Model):
 
 
 class FollowUpNote(models.Model):
-    task = models.ForeignKey(FollowUpTask, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    task = models.ForeignKey(
+        FollowUpTask, on_delete=models.CASCADE, related_name="notes", verbose_name=_("follow-up")
     )
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = _("follow-up note")
+        verbose_name_plural = _("follow-up notes")
 
     def __str__(self) -> str:
         return self.text[:60]

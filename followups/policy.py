@@ -16,6 +16,7 @@ cancelling) also needs `followups.add_followupnote`.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import Forbidden
 from core.permissions import Policy, has_perm, is_superuser
@@ -63,8 +64,8 @@ class FollowUpPolicy(Policy[FollowUpTask]):
     def view_refusal(self, user: AnyUser, obj: FollowUpTask) -> str:
         """Why `user` may not see `obj`, in words for that user."""
         if not works_on_followups(user):
-            return "Only account managers and follow-up leads see follow-ups."
-        return "This follow-up belongs to another account manager."
+            return _("Only account managers and follow-up leads see follow-ups.")
+        return _("This follow-up belongs to another account manager.")
 
     def can_change_any(self, user: AnyUser) -> bool:
         return works_on_followups(user)
@@ -85,10 +86,10 @@ class FollowUpPolicy(Policy[FollowUpTask]):
 
     def refusal(self, user: AnyUser, obj: FollowUpTask) -> str:
         if not works_on_followups(user):
-            return "Only account managers and follow-up leads work on follow-ups."
+            return _("Only account managers and follow-up leads work on follow-ups.")
         if obj.assigned_to_id is None:
-            return "Take the task from the shared queue before working on it."
-        return "This follow-up belongs to another account manager; ask a lead to reassign it."
+            return _("Take the task from the shared queue before working on it.")
+        return _("This follow-up belongs to another account manager; ask a lead to reassign it.")
 
     def can_note_any(self, user: AnyUser) -> bool:
         return self.can_change_any(user) and has_perm(user, NOTE_PERMISSION)
@@ -99,7 +100,7 @@ class FollowUpPolicy(Policy[FollowUpTask]):
     def require_note(self, user: AnyUser, obj: FollowUpTask) -> None:
         self.require_change(user, obj)
         if not has_perm(user, NOTE_PERMISSION):
-            raise Forbidden("You may not add notes to follow-ups.")
+            raise Forbidden(_("You may not add notes to follow-ups."))
 
     def can_take(self, user: AnyUser, obj: FollowUpTask) -> bool:
         """Whether to offer taking `obj`: it is in the shared queue as loaded."""
@@ -112,14 +113,14 @@ class FollowUpPolicy(Policy[FollowUpTask]):
         UPDATE: a task someone else took a moment ago is a lost race (a conflict), not a refusal.
         """
         if not works_on_followups(user):
-            raise Forbidden("Only account managers can take follow-ups.")
+            raise Forbidden(_("Only account managers can take follow-ups."))
 
     def can_reassign(self, user: AnyUser) -> bool:
         return is_lead(user)
 
     def require_reassign(self, user: AnyUser) -> None:
         if not self.can_reassign(user):
-            raise Forbidden("Only follow-up leads reassign follow-ups.")
+            raise Forbidden(_("Only follow-up leads reassign follow-ups."))
 
 
 followup_policy = FollowUpPolicy()

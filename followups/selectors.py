@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.types import AnyUser
 from customers.selectors import recent_interactions
@@ -27,12 +28,16 @@ RECENT_INTERACTIONS = 10
 class QueueView(models.TextChoices):
     """The slices of the follow-up list; MINE is what everyone sees first."""
 
-    MINE = "mine", "My queue"
-    SHARED = "shared", "Shared queue"
-    ACTIVE = "active", "All active"
-    OVERDUE = "overdue", "Overdue"
-    CLOSED = "closed", "Done / cancelled"
-    ALL = "all", "All"
+    MINE = "mine", _("Mine")
+    SHARED = "shared", _("Shared queue")
+    ACTIVE = "active", _("All active")
+    OVERDUE = "overdue", _("Overdue")
+    CLOSED = "closed", _("Done / cancelled")
+    ALL = "all", _("All")
+
+
+# The two queues an account manager works from, each its own tab: what is theirs, what is free to take.
+WORK_QUEUES = (QueueView.MINE, QueueView.SHARED)
 
 
 def queue_tasks(
@@ -53,16 +58,34 @@ def queue_tasks(
         return active
     if view == QueueView.OVERDUE:
         return active.filter(due_at__lt=now)
+    # Both served by followup_queue_idx: the user's rows, or the NULL (shared) rows.
     if view == QueueView.SHARED:
         return active.filter(assigned_to__isnull=True)
-    # Served by followup_queue_idx: one index range for the user's rows and one for the NULL rows.
-    return active.filter(Q(assigned_to_id=user.pk) | Q(assigned_to__isnull=True))
+    return active.filter(assigned_to_id=user.pk)
+
+
+def next_queue_task(
+    user: AnyUser, *, view: str = QueueView.MINE, after: FollowUpTask | None = None
+) -> FollowUpTask | None:
+    """The first active task of the user's queue (MINE, or SHARED) in the queue's order, or None.
+
+    `after` is the task just closed: it is left out even if the caller's transaction still sees it
+    active. Only tasks the user may see are considered (followups.policy), so the answer never
+    reveals another manager's work.
+    """
+    view = view if view in WORK_QUEUES else QueueView.MINE
+    tasks = queue_tasks(visible_followups(user), view=view, user=user)
+    if after is not None:
+        tasks = tasks.exclude(pk=after.pk)
+    # The list's order (model ordering: due_at, priority), with pk to break ties the same every time.
+    return tasks.select_related("customer").order_by("due_at", "priority", "pk").first()
 
 
 @dataclass(frozen=True)
 class QueueSummary:
     """How much is waiting: the user's own active tasks, the shared queue, and overdue among them."""
 
+    active: int
     mine: int
     mine_overdue: int
     shared: int
@@ -76,6 +99,7 @@ def queue_summary(user: AnyUser, *, now: datetime | None = None) -> QueueSummary
     late = Q(due_at__lt=now)
     active = FollowUpTask.objects.filter(status__in=ACTIVE_STATUSES)
     counts = followup_policy.visible(user, active).aggregate(
+        active=Count("pk"),
         mine=Count("pk", filter=Q(assigned_to_id=user.pk)),
         mine_overdue=Count("pk", filter=Q(assigned_to_id=user.pk) & late),
         shared=Count("pk", filter=Q(assigned_to__isnull=True)),
@@ -96,7 +120,7 @@ def assignable_users() -> QuerySet[Any]:
 
 
 def followup_context(task_id: int, *, include_notes: bool = True) -> dict[str, Any]:
-    """Everything the follow-up page shows about a task, in four queries whatever the history's length.
+    """Everything the follow-up page shows about a task, in five queries whatever the history's length.
 
     Raises FollowUpTask.DoesNotExist when the task is gone. `include_notes=False` leaves the notes
     log out (and its query) for people who may not read notes.
@@ -119,6 +143,10 @@ def followup_context(task_id: int, *, include_notes: bool = True) -> dict[str, A
         if include_notes
         else []
     )
+    # The interactions logged from this follow-up, oldest first as the story went (a handful at most).
+    logged_interactions = list(
+        task.interactions.select_related("contact", "logged_by").order_by("occurred_at", "pk")
+    )
     return {
         "task": task,
         "customer": task.customer,
@@ -129,6 +157,7 @@ def followup_context(task_id: int, *, include_notes: bool = True) -> dict[str, A
         "interactions": list(recent_interactions(task.customer_id, limit=RECENT_INTERACTIONS)),
         "notes": notes,
         "include_notes": include_notes,
+        "logged_interactions": logged_interactions,
     }
 
 

@@ -18,25 +18,47 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field, Model
 from django.db.models.options import Options
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.admin import domain_errors_as_messages
 from core.permissions import PolicyAdmin
-from core.types import AuthenticatedHttpRequest
-from followups.forms import CancelForm, CompleteForm, NoteForm, ReassignForm
+from core.types import AnyUser, AuthenticatedHttpRequest
+from customers.models import Channel, Direction, Interaction
+from customers.policy import interaction_policy
+from followups.forms import (
+    LOGGED_CHANNELS,
+    CancelForm,
+    CompleteForm,
+    InteractionLogForm,
+    NoteForm,
+    ReassignForm,
+)
 from followups.models import FollowUpTask
 from followups.policy import followup_policy
+from followups.selectors import QueueView, next_queue_task
 from followups.services import (
     add_followup_note,
     cancel_followup,
     complete_followup,
+    log_followup_interaction,
     reassign_followup,
     start_followup,
     take_followup,
 )
 
-from .display import person
+from .display import local_time, person
+
+# What the log page says once saved, per channel.
+_LOGGED = {
+    Channel.PHONE: gettext_lazy("The call is logged on the follow-up."),
+    Channel.MEETING: gettext_lazy("The meeting is logged on the follow-up."),
+    Channel.EMAIL: gettext_lazy("The email is logged on the follow-up."),
+}
 
 
 class FollowUpButtonsAdmin(PolicyAdmin):
@@ -84,12 +106,20 @@ class FollowUpButtonsAdmin(PolicyAdmin):
             )
             for name, view in actions
         ]
+        # The log page is a form of its own (GET shows it, POST saves), not a button.
+        urls.append(
+            path(
+                "<path:object_id>/log/",
+                self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.log_view)),
+                name="followups_followuptask_log",
+            )
+        )
         return [*urls, *super().get_urls()]
 
     def _task(self, request: HttpRequest, object_id: str) -> FollowUpTask:
         task = self.get_object(request, object_id)
         if task is None:
-            raise Http404("No follow-up with this id.")
+            raise Http404(_("No follow-up with this id."))
         return task
 
     def _back(self, request: HttpRequest, task: FollowUpTask) -> HttpResponseRedirect:
@@ -125,7 +155,7 @@ class FollowUpButtonsAdmin(PolicyAdmin):
             else f"{form.fields[name].label}: {' '.join(str(error) for error in errs)}"
             for name, errs in form.errors.items()
         )
-        self.message_user(request, f"Nothing changed. {errors}", messages.ERROR)
+        self.message_user(request, _("Nothing changed. %(errors)s") % {"errors": errors}, messages.ERROR)
         return self._back(request, task)
 
     def _require_change(self, request: HttpRequest) -> None:
@@ -139,7 +169,7 @@ class FollowUpButtonsAdmin(PolicyAdmin):
         self._require_change(request)
         task = self._task(request, object_id)
         return self._run(
-            request, task, lambda: take_followup(task=task, user=request.user), "You took this follow-up."
+            request, task, lambda: take_followup(task=task, user=request.user), _("You took this follow-up.")
         )
 
     def start_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
@@ -150,7 +180,7 @@ class FollowUpButtonsAdmin(PolicyAdmin):
             request,
             task,
             lambda: start_followup(task=task, user=request.user),
-            "Started: first contact recorded.",
+            _("Started: first contact recorded."),
         )
 
     def note_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
@@ -163,24 +193,56 @@ class FollowUpButtonsAdmin(PolicyAdmin):
             return self._invalid(request, task, form)
         text = form.cleaned_data["text"]
         return self._run(
-            request, task, lambda: add_followup_note(task=task, user=request.user, text=text), "Note added."
+            request,
+            task,
+            lambda: add_followup_note(task=task, user=request.user, text=text),
+            _("Note added."),
         )
 
     def complete_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
-        """Close the task with an outcome (and an optional note)."""
+        """Close a started task with an outcome (and an optional note), then open the next one."""
         self._require_change(request)
         task = self._task(request, object_id)
+        # Start comes before Complete: the page offers Complete only on a started task. The first
+        # contact is a measured figure (time to first contact per tier and manager), and an open task
+        # completed in one go would record it at completion, later than the call was; Start, or
+        # logging the call, records it when it happened. A post from a page opened before (or an
+        # API client) still completes an open task: the service then records the first contact at
+        # completion, which is the latest it can have been.
         form = CompleteForm(request.POST)
         if not form.is_valid():
             return self._invalid(request, task, form)
         outcome, note = form.cleaned_data["outcome"], form.cleaned_data["note"]
-        return self._run(
-            request,
-            task,
-            lambda: complete_followup(task=task, user=request.user, outcome=outcome, note=note),
+        done = _(
             "Completed. The contact is asked how the follow-up went (CSAT), unless they opted out or "
-            "another follow-up of the customer is still open.",
+            "another follow-up of the customer is still open."
         )
+        with domain_errors_as_messages(request, success=done) as failed:
+            complete_followup(task=task, user=request.user, outcome=outcome, note=note)
+        if failed:
+            return self._back(request, task)
+        self.log_change(request, task, done)
+        return self._next(request, task)
+
+    def _next(self, request: HttpRequest, done: FollowUpTask) -> HttpResponseRedirect:
+        """To the next task of the user's own queue (the queue's order), or to the list when empty."""
+        following = next_queue_task(request.user, view=QueueView.MINE, after=done)
+        context: dict[str, Options[Model] | str] = {
+            "preserved_filters": self.get_preserved_filters(request),
+            "opts": self.opts,
+        }
+        if following is None:
+            self.message_user(request, _("No more follow-ups in your queue."), messages.INFO)
+            url = reverse("admin:followups_followuptask_changelist")
+        else:
+            self.message_user(
+                request,
+                _("Next in your queue: %(customer)s, due %(due)s.")
+                % {"customer": following.customer.name, "due": local_time(following.due_at)},
+                messages.INFO,
+            )
+            url = reverse("admin:followups_followuptask_change", args=[following.pk])
+        return HttpResponseRedirect(add_preserved_filters(context, url))
 
     def cancel_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
         """Close the task without an outcome, with the reason as a note."""
@@ -194,7 +256,7 @@ class FollowUpButtonsAdmin(PolicyAdmin):
             request,
             task,
             lambda: cancel_followup(task=task, user=request.user, reason=reason),
-            "Cancelled.",
+            _("Cancelled."),
         )
 
     def reassign_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
@@ -210,5 +272,63 @@ class FollowUpButtonsAdmin(PolicyAdmin):
             request,
             task,
             lambda: reassign_followup(task=task, user=request.user, to=to),
-            f"Assigned to {person(to)}." if to is not None else "Returned to the shared queue.",
+            _("Assigned to %(person)s.") % {"person": person(to)}
+            if to is not None
+            else _("Returned to the shared queue."),
         )
+
+    def log_view(self, request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
+        """Log a call, meeting or email about the task; it is linked to the task and counts as contact."""
+        task = self._task(request, object_id)
+        user = request.user
+        if not followup_policy.can_view(user, task):
+            # Another manager's follow-up: 403, as the page itself answers, and nothing about it.
+            raise PermissionDenied
+        refusal = _log_refusal(user, task)
+        if refusal:
+            self.message_user(request, refusal, messages.ERROR)
+            return self._back(request, task)
+        if request.method == "POST":
+            form = InteractionLogForm(request.POST, customer=task.customer)
+            if form.is_valid():
+                interaction = form.save(commit=False)
+                done = str(_LOGGED.get(interaction.channel, _LOGGED[Channel.PHONE]))
+                with domain_errors_as_messages(request, success=done) as failed:
+                    log_followup_interaction(task=task, user=user, interaction=interaction)
+                if not failed:
+                    self.log_change(request, task, done)
+                return self._back(request, task)
+        else:
+            channel = request.GET.get("channel")
+            form = InteractionLogForm(
+                customer=task.customer,
+                initial={
+                    "channel": channel if channel in LOGGED_CHANNELS else Channel.PHONE,
+                    "direction": Direction.OUTBOUND,
+                    "contact": task.contact_id,
+                    "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+                },
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Log a call, meeting or email: %(customer)s") % {"customer": task.customer.name},
+            "subtitle": None,
+            "opts": self.opts,
+            "task": task,
+            "original": task,
+            "form": form,
+            "has_view_permission": True,
+            "media": self.media + form.media,
+            "preserved_filters": self.get_preserved_filters(request),
+            "first_contact_recorded": task.first_contact_at is not None,
+        }
+        return TemplateResponse(request, "admin/followups/followuptask/log_interaction.html", context)
+
+
+def _log_refusal(user: AnyUser, task: FollowUpTask) -> str:
+    """Why `user` may not log an interaction on `task`, or '' when they may."""
+    if not followup_policy.can_change(user, task):
+        return followup_policy.refusal(user, task)
+    if not interaction_policy.can_add_for(user, task.customer):
+        return interaction_policy.refusal(user, Interaction(customer=task.customer))
+    return ""

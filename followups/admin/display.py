@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from followups.models import FollowUpTask, Status
 from surveys.models import Category, SurveyResponse
@@ -31,18 +34,19 @@ _CATEGORY_COLOURS: dict[str, str] = {
 OVERDUE_COLOUR = "#b3261e"
 
 
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+ESCALATED_COLOUR = "#6a1b9a"
 
 
 def duration_in_words(delta: timedelta) -> str:
     """A rough, readable length: '45 min', '3 hours', '2 days'."""
     seconds = abs(delta.total_seconds())
     if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
+        return _("%(count)s min") % {"count": max(1, round(seconds / 60))}
     if seconds < 2 * 86400:
-        return _plural(round(seconds / 3600), "hour")
-    return _plural(int(seconds // 86400), "day")
+        hours = round(seconds / 3600)
+        return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+    days = int(seconds // 86400)
+    return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
 
 
 def local_time(moment: datetime | None, *, now: datetime | None = None) -> str:
@@ -51,22 +55,26 @@ def local_time(moment: datetime | None, *, now: datetime | None = None) -> str:
         return "\u2013"
     local = timezone.localtime(moment)
     today = timezone.localtime(now or timezone.now()).date()
-    day = {
-        today: "today",
-        today + timedelta(days=1): "tomorrow",
-        today - timedelta(days=1): "yesterday",
+    clock = date_format(local, "TIME_FORMAT")
+    words = {
+        today: _("today %(time)s"),
+        today + timedelta(days=1): _("tomorrow %(time)s"),
+        today - timedelta(days=1): _("yesterday %(time)s"),
     }.get(local.date())
-    return f"{day} {local:%H:%M}" if day else f"{local:%d.%m.%Y %H:%M}"
+    return words % {"time": clock} if words else date_format(local, "SHORT_DATETIME_FORMAT")
 
 
 def due_in_words(task: FollowUpTask, *, now: datetime | None = None) -> str:
     """'Overdue by 2 days', 'Due in 3 hours', or for a closed task what became of it."""
     now = now or timezone.now()
     if not task.is_active:
-        return f"{task.get_status_display()} {local_time(task.completed_at, now=now)}"
+        return _("%(status)s %(when)s") % {
+            "status": task.get_status_display(),
+            "when": local_time(task.completed_at, now=now),
+        }
     if task.due_at < now:
-        return f"Overdue by {duration_in_words(now - task.due_at)}"
-    return f"Due in {duration_in_words(task.due_at - now)}"
+        return _("Overdue by %(duration)s") % {"duration": duration_in_words(now - task.due_at)}
+    return _("Due in %(duration)s") % {"duration": duration_in_words(task.due_at - now)}
 
 
 def due_badge(task: FollowUpTask, *, now: datetime | None = None) -> SafeString:
@@ -83,6 +91,19 @@ def due_badge(task: FollowUpTask, *, now: datetime | None = None) -> SafeString:
             when,
         )
     return format_html("{}<br><small>{}</small>", words, when)
+
+
+def escalated_badge(task: FollowUpTask) -> SafeString:
+    """A purple 'Escalated' badge on an active task the leads were told about; nothing otherwise."""
+    if not (task.is_active and task.escalated_at is not None):
+        return SafeString("")
+    return format_html(
+        ' <span class="followup-escalated" style="{}" title="{}">{}</span>',
+        _BADGE.format(ESCALATED_COLOUR),
+        _("The follow-up leads were told %(when)s that it is overdue.")
+        % {"when": local_time(task.escalated_at)},
+        _("Escalated"),
+    )
 
 
 def status_badge(status: str) -> SafeString:

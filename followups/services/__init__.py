@@ -1,5 +1,6 @@
 """State changes of the followups app. Import from here."""
 
+from .assignment import AssignResult, assign_followups
 from .calendar import add_business_days, due_at, is_business_day
 from .creation import (
     create_followup_for_response,
@@ -7,6 +8,7 @@ from .creation import (
     reconcile_missing_followups,
     reconcile_unsent_notifications,
 )
+from .interactions import log_followup_interaction
 from .workflow import (
     FollowUpConflict,
     add_followup_note,
@@ -19,15 +21,18 @@ from .workflow import (
 )
 
 __all__ = [
+    "AssignResult",
     "FollowUpConflict",
     "add_business_days",
     "add_followup_note",
+    "assign_followups",
     "cancel_followup",
     "complete_followup",
     "create_followup_for_response",
     "due_at",
     "escalate_overdue_followups",
     "is_business_day",
+    "log_followup_interaction",
     "notify_followup_created",
     "reassign_followup",
     "reconcile_missing_followups",

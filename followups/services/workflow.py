@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import BadInput, Conflict
+from core.i18n import emails_in_their_language
 from core.tasks import enqueue_on_commit
 from core.types import User
 from customers.models import Contact
@@ -43,9 +44,11 @@ def _transition(task: FollowUpTask, *, user: User, allowed_from: tuple[str, ...]
     if updated != 1:
         current = FollowUpTask.objects.filter(pk=task.pk).values_list("status", flat=True).first()
         if current in allowed_from:
-            raise FollowUpConflict("The follow-up was reassigned meanwhile.")
+            raise FollowUpConflict(_("The follow-up was reassigned meanwhile."))
+        if current is None:
+            raise FollowUpConflict(_("The follow-up no longer exists."))
         raise FollowUpConflict(
-            f"The follow-up is {Status(current).label.lower() if current else 'gone'} now."
+            _("The follow-up is %(status)s now.") % {"status": Status(current).label.lower()}
         )
     task.refresh_from_db()
 
@@ -57,7 +60,7 @@ def take_followup(*, task: FollowUpTask, user: User) -> None:
         pk=task.pk, assigned_to__isnull=True, status__in=ACTIVE_STATUSES
     ).update(assigned_to=user)
     if updated != 1:
-        raise FollowUpConflict("Someone else took this follow-up, or it is closed.")
+        raise FollowUpConflict(_("Someone else took this follow-up, or it is closed."))
     task.refresh_from_db()
 
 
@@ -78,7 +81,7 @@ def add_followup_note(*, task: FollowUpTask, user: User, text: str) -> FollowUpN
     followup_policy.require_note(user, task)
     text = text.strip()
     if not text:
-        raise BadInput("A note needs some text.")
+        raise BadInput(_("A note needs some text."))
     return FollowUpNote.objects.create(task=task, author=user, text=text)
 
 
@@ -86,7 +89,7 @@ def complete_followup(*, task: FollowUpTask, user: User, outcome: str, note: str
     """Close the task with an outcome, lift the survey hold and ask the contact how it went (CSAT)."""
     followup_policy.require_change(user, task)
     if outcome not in Outcome.values:
-        raise BadInput(f"Unknown outcome {outcome!r}.")
+        raise BadInput(_("Choose the outcome of the follow-up."), field="outcome")
     now = timezone.now()
     with transaction.atomic():
         _transition(
@@ -118,7 +121,7 @@ def cancel_followup(*, task: FollowUpTask, user: User, reason: str) -> None:
     """Close the task without an outcome (e.g. a duplicate complaint), with the reason as a note."""
     followup_policy.require_change(user, task)
     if not reason.strip():
-        raise BadInput("Say why the follow-up is cancelled.")
+        raise BadInput(_("Say why the follow-up is cancelled."), field="reason")
     with transaction.atomic():
         _transition(
             task,
@@ -127,7 +130,9 @@ def cancel_followup(*, task: FollowUpTask, user: User, reason: str) -> None:
             status=Status.CANCELLED,
             completed_at=timezone.now(),
         )
-        FollowUpNote.objects.create(task=task, author=user, text=f"Cancelled: {reason.strip()}")
+        FollowUpNote.objects.create(
+            task=task, author=user, text=_("Cancelled: %(reason)s") % {"reason": reason.strip()}
+        )
         lift_survey_suppression(customer_id=task.customer_id, reason=suppression_reason(task.pk))
 
 
@@ -165,18 +170,21 @@ def escalate_overdue_followups(*, now: datetime | None = None, limit: int = 500)
             get_user_model()
             .objects.filter(groups__name=LEADS_GROUP, is_active=True)
             .exclude(email="")
-            .values_list("email", flat=True)
             .distinct()
+            .order_by("pk")
         )
         if leads:
-            tasks = FollowUpTask.objects.filter(pk__in=ids).select_related(
-                "customer", "assigned_to", "response"
+            # Read once, rendered once per language: each lead gets their own email in their language.
+            tasks = list(
+                FollowUpTask.objects.filter(pk__in=ids).select_related("customer", "assigned_to", "response")
             )
             context = {"tasks": tasks, "count": len(ids)}
-            send_mail(
-                subject=render_to_string("followups/email/escalated_subject.txt", context).strip(),
-                message=render_to_string("followups/email/escalated.txt", context),
-                from_email=None,
-                recipient_list=leads,
+            get_connection().send_messages(
+                emails_in_their_language(
+                    recipients=leads,
+                    subject_template="followups/email/escalated_subject.txt",
+                    body_template="followups/email/escalated.txt",
+                    context=context,
+                )
             )
     return len(ids)

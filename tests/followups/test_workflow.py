@@ -171,7 +171,7 @@ def test_an_empty_note_is_bad_input_and_adds_nothing(account_manager):
 def test_an_unknown_outcome_is_bad_input_and_closes_nothing(account_manager):
     task = open_task(account_manager)
 
-    with pytest.raises(BadInput, match="Unknown outcome"):
+    with pytest.raises(BadInput, match="Choose the outcome"):
         complete_followup(task=task, user=account_manager, outcome="happy")
 
     assert FollowUpTask.objects.get(pk=task.pk).status == Status.OPEN
