@@ -8,7 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import DecimalField, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.formats import format_number
 from customers.models import (
     ZERO,
     Customer,
@@ -34,7 +36,8 @@ _QUANTITY_SUM = DecimalField(max_digits=20, decimal_places=3)
 def _share_pct(part: Decimal, whole: Decimal) -> Decimal | None:
     if whole <= 0:
         return None
-    return (part * 100 / whole).quantize(Decimal("0.1"))
+    # Half up, the one rounding rule of everything shown (core.formats).
+    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,8 @@ def economics_window(run: RecalculationRun | None) -> Window:
 
 
 def format_lift(lift: Decimal) -> str:
-    """2.437 -> 'x2.4'; below 1 with two decimals ('x0.33'), so a weak link does not read as 'x0.3'."""
-    places = Decimal("0.01") if lift < 1 else Decimal("0.1")
-    return f"x{lift.quantize(places, rounding=ROUND_HALF_UP)}"
+    """2.437 -> 'x2.4' (nb 'x2,4'); below 1 with two decimals ('x0.33'), so a weak link does not read as 'x0.3'."""
+    return f"x{format_number(lift, 2 if lift < 1 else 1)}"
 
 
 def top_affinities(product_id: int, limit: int) -> QuerySet[ProductAffinity]:
@@ -172,9 +174,14 @@ class Factor:
     customers: int
 
     def __str__(self) -> str:
+        # The compact form of the sales API and its CSV; the admin reads customers.explanations' sentences.
         if self.attribute == PotentialAttribute.SIZE:
-            return f"size {self.value} {format_lift(self.lift)}"
-        return f"{PotentialAttribute(self.attribute).label}: {self.value} {format_lift(self.lift)}"
+            return gettext("size %(band)s %(lift)s") % {"band": self.value, "lift": format_lift(self.lift)}
+        return gettext("%(attribute)s: %(value)s %(lift)s") % {
+            "attribute": PotentialAttribute(self.attribute).label,
+            "value": self.value,
+            "lift": format_lift(self.lift),
+        }
 
 
 def _attribute_values(customer: Customer) -> dict[str, str]:

@@ -24,8 +24,10 @@ rather than a made-up one. An attribute takes part only when at least MIN_A_CUST
 it known, for the same reason.
 
 The explanation is not stored per customer: it is read from the customer's factors
-(customers.selectors.potential_explanation). A per-customer copy would change whenever any lift moved in its third decimal
-and rewrite nearly every customer each night, where the score alone changes for few.
+(customers.selectors.potential_explanation) and put in words by customers.explanations ("The industry
+Bygg og anlegg is 2.4 times as common among A customers as among all customers."). A per-customer copy
+would change whenever any lift moved in its third decimal and rewrite nearly every customer each night,
+where the score alone changes for few.
 
 Measured on PostgreSQL with 100 000 customers: 4.5 s when every score is new, 0.8 s on a night that
 changes none.

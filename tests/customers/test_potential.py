@@ -290,13 +290,19 @@ def customer_page(client: Client, customer: Customer) -> str:
     return response.content.decode()
 
 
-def test_customer_page_shows_the_potential_score_with_its_explanation(superuser_client, population):
+def test_customer_page_explains_the_potential_score_in_sentences_strongest_first(
+    superuser_client, population
+):
     recalculate()
 
     html = customer_page(superuser_client, population["bygg"])
 
     assert "<strong>71</strong> / 100" in html
-    assert "size 50-249 x1.7, industry: Bygg og anlegg x1.5, region: Vestland x1.0" in html
+    assert (
+        "<li>A size of 50-249 employees is 1.7 times as common among A customers as among all customers.</li>"
+        "<li>The industry Bygg og anlegg is 1.5 times as common among A customers as among all customers.</li>"
+        "<li>The region Vestland is about as common among A customers as among all customers.</li>"
+    ) in html
 
 
 def test_customer_page_says_why_an_a_customer_has_no_potential_score(superuser_client, population):
