@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import BadInput
 from customers.models import Customer, Tier
@@ -27,8 +28,9 @@ from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
 OSLO = ZoneInfo("Europe/Oslo")
 
 # NPS bands are fixed by the method (0-6, 7-8, 9-10), so they are counted from the score rather than
-# from the stored category, which for CSAT and CES follows a configurable policy.
-_NPS_COUNTS = {
+# from the stored category, which for CSAT and CES follows a configurable policy. Public: the
+# dashboard's selectors (followups.dashboard) count the same way.
+NPS_COUNTS = {
     "responses": Count("pk"),
     "promoters": Count("pk", filter=Q(score__gte=9)),
     "passives": Count("pk", filter=Q(score__gte=7, score__lte=8)),
@@ -102,12 +104,12 @@ def _nps_responses(queryset: QuerySet[SurveyResponse] | None) -> QuerySet[Survey
 
 def nps(queryset: QuerySet[SurveyResponse] | None = None) -> NpsFigures:
     """Count the NPS answers among the responses (all by default) and give their NPS."""
-    return NpsFigures.from_row(_nps_responses(queryset).aggregate(**_NPS_COUNTS))
+    return NpsFigures.from_row(_nps_responses(queryset).aggregate(**NPS_COUNTS))
 
 
 def nps_by_tier(queryset: QuerySet[SurveyResponse] | None = None) -> dict[str, NpsFigures]:
     """Give the NPS figures per customer tier (the customer's current tier), A first, every tier present."""
-    rows = _nps_responses(queryset).values("customer__tier").annotate(**_NPS_COUNTS)
+    rows = _nps_responses(queryset).values("customer__tier").annotate(**NPS_COUNTS)
     by_tier = {row["customer__tier"]: NpsFigures.from_row(row) for row in rows}
     return {tier: by_tier.get(tier, NpsFigures()) for tier in Tier.values}
 
@@ -136,7 +138,7 @@ def nps_by_month(
         .filter(submitted_at__gte=starts[0], submitted_at__lt=end)
         .annotate(month=TruncMonth("submitted_at", tzinfo=OSLO))
         .values("month")
-        .annotate(**_NPS_COUNTS)
+        .annotate(**NPS_COUNTS)
     )
     # Both backends hand the truncated month back as an aware datetime; its Oslo date names the month.
     by_month = {timezone.localtime(row["month"], OSLO).date(): NpsFigures.from_row(row) for row in rows}
@@ -170,7 +172,7 @@ def account_nps(customer_ids: Iterable[int] | None = None) -> dict[int, NpsFigur
     latest = _nps_responses(None).filter(contact__isnull=False, pk=Subquery(latest_of_contact))
     if customer_ids is not None:
         latest = latest.filter(customer_id__in=list(customer_ids))
-    rows = latest.values("customer_id").annotate(**_NPS_COUNTS)
+    rows = latest.values("customer_id").annotate(**NPS_COUNTS)
     return {row["customer_id"]: NpsFigures.from_row(row) for row in rows}
 
 
@@ -194,7 +196,8 @@ class NpsGroup:
     figures: NpsFigures
 
 
-def _person(first_name: str | None, last_name: str | None, username: str | None) -> str:
+def person_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """A person's full name from their user row's columns, the username when they have none."""
     return f"{first_name or ''} {last_name or ''}".strip() or username or ""
 
 
@@ -204,18 +207,18 @@ def nps_by_account_manager(queryset: QuerySet[SurveyResponse] | None = None) -> 
     rows = (
         _nps_responses(queryset)
         .values(manager, f"{manager}__first_name", f"{manager}__last_name", f"{manager}__username")
-        .annotate(**_NPS_COUNTS)
+        .annotate(**NPS_COUNTS)
     )
     groups = [
         NpsGroup(
             key=str(row[manager]),
-            label=_person(
+            label=person_name(
                 row[f"{manager}__first_name"], row[f"{manager}__last_name"], row[f"{manager}__username"]
             ),
             figures=NpsFigures.from_row(row),
         )
         if row[manager] is not None
-        else NpsGroup(key=None, label="No account manager", figures=NpsFigures.from_row(row))
+        else NpsGroup(key=None, label=gettext("No account manager"), figures=NpsFigures.from_row(row))
         for row in rows
     ]
     # Sorted here rather than in SQL: a handful of rows, and "unassigned last" is awkward to say
@@ -225,13 +228,13 @@ def nps_by_account_manager(queryset: QuerySet[SurveyResponse] | None = None) -> 
 
 def nps_by_industry(queryset: QuerySet[SurveyResponse] | None = None) -> list[NpsGroup]:
     """Give the NPS figures per customer industry, alphabetically, customers without one last."""
-    rows = _nps_responses(queryset).values("customer__industry").annotate(**_NPS_COUNTS)
+    rows = _nps_responses(queryset).values("customer__industry").annotate(**NPS_COUNTS)
     groups = [
         NpsGroup(
             key=row["customer__industry"], label=row["customer__industry"], figures=NpsFigures.from_row(row)
         )
         if row["customer__industry"]
-        else NpsGroup(key=None, label="No industry", figures=NpsFigures.from_row(row))
+        else NpsGroup(key=None, label=gettext("No industry"), figures=NpsFigures.from_row(row))
         for row in rows
     ]
     return sorted(groups, key=lambda group: (group.key is None, group.label.casefold()))

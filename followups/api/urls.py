@@ -1,7 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import FollowUpTaskViewSet, NpsMetricsView
+from .metrics import DashboardMetricsView, NpsMetricsView
+from .views import FollowUpTaskViewSet
 
 app_name = "followups_api"
 
@@ -12,4 +13,5 @@ router.register("followups", FollowUpTaskViewSet, basename="followup")
 urlpatterns = [
     *router.urls,
     path("metrics/nps/", NpsMetricsView.as_view(), name="metrics-nps"),
+    path("metrics/dashboard/", DashboardMetricsView.as_view(), name="metrics-dashboard"),
 ]

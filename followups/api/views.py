@@ -7,10 +7,10 @@ answered by the project's exception handler (Forbidden 403, Conflict 409, BadInp
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, viewsets
@@ -24,7 +24,6 @@ from rest_framework.views import APIView
 from core.pagination import KeysetPagination, Segment
 from core.permissions import PolicyPermission
 from core.types import User
-from followups.metrics import median_time_to_first_contact, recovery_rate
 from followups.models import FollowUpNote, FollowUpTask, Status
 from followups.policy import followup_policy
 from followups.selectors import visible_followups
@@ -36,18 +35,6 @@ from followups.services import (
     start_followup,
     take_followup,
 )
-from surveys.models import SurveyResponse
-from surveys.selectors import (
-    OSLO,
-    NpsFigures,
-    NpsGroup,
-    nps,
-    nps_by_account_manager,
-    nps_by_industry,
-    nps_by_month,
-    nps_by_tier,
-    response_rate,
-)
 
 from .filters import FollowUpTaskFilter
 from .serializers import (
@@ -56,13 +43,11 @@ from .serializers import (
     FollowUpTaskDetailSerializer,
     FollowUpTaskSerializer,
     FollowUpTaskUpdateSerializer,
-    NpsMetricsQuerySerializer,
-    NpsMetricsSerializer,
 )
 
-METRICS_PERMISSION = "surveys.view_surveyresponse"
 
-
+# The OpenAPI descriptions are documentation for the integrating developer and stay English; what
+# the API answers (permission refusals, validation errors, `detail`) is translated.
 def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
@@ -80,8 +65,12 @@ class FollowUpPermission(PolicyPermission):
     by its conditional UPDATE, and one taken a moment ago by someone else is a conflict (409).
     """
 
-    message = (
-        "You need the permission 'followups | follow-up | Can change follow-up' (account managers, leads)."
+    # Lazy, read by DRF when it refuses (in the request's language); typed as the str it stands for.
+    message = cast(
+        str,
+        _(
+            "You need the permission 'followups | follow-up | Can change follow-up' (account managers, leads)."
+        ),
     )
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
@@ -208,7 +197,7 @@ class FollowUpTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         tasks = self.filter_queryset(self.get_queryset())
         paginator = cast(FollowUpPagination, self.paginator)
         page = paginator.paginate_segments(request, [Segment(tasks, keys=("due_at", "id"))], listing=LISTING)
-        rows = [task for _, task in page.rows]
+        rows = [task for _key, task in page.rows]
         return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def get_object(self) -> FollowUpTask:
@@ -281,90 +270,3 @@ def _detail_queryset() -> QuerySet[FollowUpTask]:
     return FollowUpTask.objects.select_related(*_DETAIL_RELATIONS).prefetch_related(
         Prefetch("notes", queryset=FollowUpNote.objects.select_related("author").order_by("created_at", "pk"))
     )
-
-
-class CanReadSatisfactionNumbers(permissions.BasePermission):
-    """Holders of surveys.view_surveyresponse (Sales, account managers, leads) and superusers."""
-
-    message = "You need the permission 'surveys | survey response | Can view survey response'."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(METRICS_PERMISSION))
-
-
-def _figures(figures: NpsFigures) -> dict[str, Any]:
-    return {
-        "responses": figures.responses,
-        "promoters": figures.promoters,
-        "passives": figures.passives,
-        "detractors": figures.detractors,
-        "nps": figures.score,
-    }
-
-
-def _group(group: NpsGroup) -> dict[str, Any]:
-    return {"key": group.key, "label": group.label, **_figures(group.figures)}
-
-
-class NpsMetricsView(APIView):
-    """NPS overall and per group, with the response rate and how well follow-up closes the loop."""
-
-    permission_classes = [CanReadSatisfactionNumbers]
-
-    @extend_schema(
-        operation_id="metrics_nps_retrieve",
-        summary="NPS figures by tier, month, account manager or industry",
-        description="Every figure covers the same period (`since`; with group_by=month also the months "
-        "shown), so the groups add up to `overall`. Account manager and industry are the customer's today.",
-        parameters=[NpsMetricsQuerySerializer],
-        responses={
-            200: NpsMetricsSerializer,
-            400: FIELD_ERRORS,
-            401: UNAUTHENTICATED,
-            403: _error("Lacks the permission to view survey responses."),
-            429: THROTTLED,
-        },
-    )
-    def get(self, request: Request) -> Response:
-        query = NpsMetricsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        group_by: str = query.validated_data["group_by"]
-        since: datetime | None = query.validated_data.get("since")
-        if group_by == "month":
-            months = nps_by_month(query.validated_data["months"], _answered_since(since))
-            # Every other figure covers the months shown, so the groups add up to `overall`.
-            first_month = datetime.combine(months[0].month, time(), tzinfo=OSLO)
-            since = max(since, first_month) if since else first_month
-            groups = [NpsGroup(f"{m.month:%Y-%m}", f"{m.month:%B %Y}", m.figures) for m in months]
-        responses = _answered_since(since)
-        if group_by == "tier":
-            groups = [NpsGroup(tier, tier, figures) for tier, figures in nps_by_tier(responses).items()]
-        elif group_by == "account_manager":
-            groups = nps_by_account_manager(responses)
-        elif group_by == "industry":
-            groups = nps_by_industry(responses)
-        rate = response_rate(since)
-        waited = median_time_to_first_contact(since)
-        recovery = recovery_rate(since)
-        body = {
-            "group_by": group_by,
-            "since": since,
-            "overall": _figures(nps(responses)),
-            "groups": [_group(group) for group in groups],
-            "response_rate": {"sent": rate.sent, "responded": rate.responded, "percent": rate.percent},
-            "median_time_to_first_contact_seconds": waited.total_seconds() if waited is not None else None,
-            "recovery": {
-                name: {"detractors": group.detractors, "recovered": group.recovered, "percent": group.percent}
-                for name, group in (
-                    ("followed_up", recovery.followed_up),
-                    ("not_followed_up", recovery.not_followed_up),
-                )
-            },
-        }
-        return Response(NpsMetricsSerializer(body).data)
-
-
-def _answered_since(since: datetime | None) -> QuerySet[SurveyResponse]:
-    responses = SurveyResponse.objects.all()
-    return responses if since is None else responses.filter(submitted_at__gte=since)

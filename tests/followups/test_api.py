@@ -570,6 +570,7 @@ def test_the_schema_describes_every_answer_of_the_followup_and_metrics_endpoints
         ("/api/followups/{id}/", "patch"): ["200", "400", "401", "403", "404", "409", "429"],
         ("/api/followups/{id}/take/", "post"): ["200", "401", "403", "404", "409", "429"],
         ("/api/metrics/nps/", "get"): ["200", "400", "401", "403", "429"],
+        ("/api/metrics/dashboard/", "get"): ["200", "400", "401", "403", "429"],
     }
     list_parameters = {
         parameter["name"] for parameter in schema["paths"]["/api/followups/"]["get"]["parameters"]

@@ -173,11 +173,11 @@ def test_the_numbers_page_shows_the_figures_to_a_staff_member_who_may_read_respo
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert "<h1>Satisfaction numbers</h1>" in text
-    assert "+50,0" in text  # 3 promoters, 1 detractor
+    assert "<h1>Numbers and trends</h1>" in text
+    assert "+50.0" in text  # 3 promoters, 1 detractor, in the page's language (English here)
     assert "2 h 15 min" in text
-    assert "NPS per month" in text
-    assert "Account-level NPS of the" in text
+    assert "NPS per month and tier" in text
+    assert "Revenue-weighted NPS" in text
 
 
 def test_the_numbers_page_renders_without_any_data(client, numbers_reader):
