@@ -8,6 +8,8 @@ The plan is shaped so the economics come out the way a demo needs them: exact sh
 aimed at the A, B and C bands with a margin of safety around the thresholds, a few customers get a
 negative contribution margin, and service time is sized against each customer's own margin so that
 only the customers picked as time thieves (and the loss-makers) cross the tier policy's time-cost share.
+A few customers, more of them small, stopped buying (and calling) some months ago, having bought a
+year's worth before: the dashboard's churn table has rows, and their tiers stay where the plan put them.
 """
 
 from .accounts import ACCOUNT_MANAGERS, DEMO_PASSWORD, DEMO_USERNAME, EMAIL_TLD, ensure_demo_user

@@ -69,7 +69,8 @@ def _interaction(
             minutes = round(rng.triangular(*DURATIONS[channel]))
         template = rng.choice(SUMMARIES[channel][0 if inbound else 1])
     day = rng.choice(planner.dialog_days[year])
-    while day <= plan.since:
+    # Nobody calls a supplier they have left, and it does not call them either.
+    while day <= plan.since or day >= plan.left_on:
         day = rng.choice(planner.dialog_days[year])
     contact_index = rng.randrange(len(plan.contacts)) if plan.contacts and rng.random() < 0.9 else None
     # Outbound work is the account manager's; inbound cases land on whoever answers.

@@ -35,6 +35,12 @@ A_SHARE, B_SHARE = 0.15, 0.25
 NEGATIVE_MARGIN_SHARE, TIME_THIEF_SHARE = 0.03, 0.04
 # A few big customers on thin margins: revenue alone misleads, and the demo should show it.
 THIN_MARGIN_SHARE = 0.01
+# Customers that stopped buying some months ago, by tier: the small ones leave more easily than the
+# big ones with agreements and several contacts. About 4 % in all, so the churn table has rows.
+CHURN_SHARES = {Tier.A: 0.02, Tier.B: 0.04, Tier.C: 0.055}
+# How long ago they left, in days: past the dashboard's default churn window of three months (with
+# room for the month boundary) and within the last eight, so the year before still shows their revenue.
+CHURN_DAYS_AGO = (100, 240)
 
 
 class Planner:
@@ -51,6 +57,7 @@ class Planner:
         b_threshold: float,
     ) -> None:
         self.rng = rng
+        self.today = today
         self.hourly_cost = hourly_cost
         self.time_cost_share = time_cost_share
         self.a_threshold, self.b_threshold = a_threshold, b_threshold
@@ -86,15 +93,43 @@ class Planner:
         thieves = set(candidates[n_negative : n_negative + n_thieves])
         big = [i for i, tier in enumerate(tiers) if tier == Tier.A]
         thin = set(rng.sample(big, min(len(big), max(1, round(count * THIN_MARGIN_SHARE)))))
+        left = self._left(tiers, exclude=negative | thieves | thin)
         return [
             self._customer(
-                i, tiers[i], negative_margin=i in negative, thin_margin=i in thin, time_thief=i in thieves
+                i,
+                tiers[i],
+                negative_margin=i in negative,
+                thin_margin=i in thin,
+                time_thief=i in thieves,
+                left_on=left.get(i, date.max),
             )
             for i in range(count)
         ]
 
+    def _left(self, tiers: list[Tier], *, exclude: set[int]) -> dict[int, date]:
+        """Pick the customers that left, per tier, and the day each stopped buying.
+
+        Loss-makers, thin margins and time thieves stay: they are the economics the demo shows, and
+        their counts are what the tier test pins.
+        """
+        rng = self.rng
+        left: dict[int, date] = {}
+        for tier, share in CHURN_SHARES.items():
+            members = [i for i, t in enumerate(tiers) if t == tier and i not in exclude]
+            wanted = round(tiers.count(tier) * share)
+            for i in rng.sample(members, min(len(members), wanted)):
+                left[i] = self.today - timedelta(days=rng.randint(*CHURN_DAYS_AGO))
+        return left
+
     def _customer(
-        self, index: int, tier: Tier, *, negative_margin: bool, thin_margin: bool, time_thief: bool
+        self,
+        index: int,
+        tier: Tier,
+        *,
+        negative_margin: bool,
+        thin_margin: bool,
+        time_thief: bool,
+        left_on: date,
     ) -> CustomerPlan:
         rng = self.rng
         industry = rng.choices(INDUSTRIES, weights=[ind.weights["ABC".index(tier)] for ind in INDUSTRIES])[0]
@@ -116,6 +151,7 @@ class Planner:
             business_model=rng.choice(industry.business_models),
             region=region,
             account_manager=manager,
+            left_on=left_on,
         )
         plan.contacts = self._contacts(tier, employees, domain)
         products = plan_revenue(self, plan, tier, negative_margin=negative_margin, thin_margin=thin_margin)

@@ -48,6 +48,8 @@ class CustomerPlan:
     region: str
     account_manager: str | None
     since: date = date.min  # a customer that arrived during the history has neither sales nor dialog before
+    # A customer that left: no sales and no dialog on or after this day (the dashboard's churn table).
+    left_on: date = date.max
     contacts: list[ContactPlan] = field(default_factory=list)
     lines: list[LinePlan] = field(default_factory=list)
     interactions: list[InteractionPlan] = field(default_factory=list)

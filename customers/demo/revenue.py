@@ -78,7 +78,7 @@ def plan_revenue(
         year_target = target if year else target / growth
         recurring = 0
         for invoice_day in planner.invoice_days[year]:
-            if invoice_day <= since:
+            if invoice_day <= since or invoice_day >= plan.left_on:
                 continue
             for product, quantity in subscriptions:
                 # Fewer seats last year for a growing customer, more for a shrinking one.
@@ -86,6 +86,9 @@ def plan_revenue(
                     quantity if year or product in SERVICE_AGREEMENTS else max(1.0, round(quantity / growth))
                 )
                 recurring += add(product, invoice_day, seats, year)
+        # A customer that left bought its year's target before it went (measured by the full year,
+        # not the months it stayed), so the 12-month revenue keeps it in its tier's band and its
+        # service time stays sized against the margin the recalculation finds.
         active = min(1.0, (end - max(start, since)).days / 365)
         # One-off sales fill what the subscriptions leave of the year's target, at least a tenth of it.
         target_cents = year_target * active * 100
@@ -100,7 +103,7 @@ def plan_revenue(
             product = rng.choice(affordable) if affordable else CHEAPEST_ONE_OFF
             units = amount / (product.price * (1 - discount) * product.step)
             day = rng.choice(planner.line_days[year])
-            while day <= since:
+            while day <= since or day >= plan.left_on:
                 day = rng.choice(planner.line_days[year])
             add(product, day, max(1, round(units)) * product.step, year)
     return [p for p, _ in subscriptions] + one_offs

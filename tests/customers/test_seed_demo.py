@@ -1,5 +1,6 @@
 import hashlib
-from datetime import date, datetime
+import itertools
+from datetime import date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Max, Min
+from django.db.models import Avg, Count, Max, Min
 from django.utils import timezone
 
 from customers.models import (
@@ -65,7 +66,15 @@ def database_fingerprint() -> str:
         "customer__external_id", "contact__email", "channel", "direction", "occurred_at", "duration_minutes",
         "summary", "logged_by__username",
     )  # fmt: skip
-    text = repr([list(qs) for qs in (customers, contacts, lines, interactions)])
+    from surveys.models import SurveyResponse
+
+    answers = SurveyResponse.objects.order_by(
+        "customer__external_id", "contact__email", "submitted_at", "kind"
+    ).values_list(
+        "customer__external_id", "contact__email", "kind", "score", "comment", "category", "submitted_at",
+        "invitation__trigger", "invitation__sent_at",
+    )  # fmt: skip
+    text = repr([list(qs) for qs in (customers, contacts, lines, interactions, answers)])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -244,3 +253,103 @@ def test_the_demo_has_survey_answers_and_a_queue_to_work():
     assert SurveyResponse.objects.filter(category=Category.PROMOTER).exists()
     assert FollowUpTask.objects.active().exists()
     assert not SurveyResponse.objects.detractors().filter(followup__isnull=True).exists()
+
+
+def test_the_demo_has_csat_and_ces_answers_the_day_after_service_cases_within_the_cool_down():
+    from followups.dashboard.filters import DashboardFilters
+    from followups.dashboard.selectors import score_trends
+    from surveys.models import SCALES, SurveyInvitation, SurveyKind, SurveyPolicy, SurveyResponse, Trigger
+
+    seed("--customers", "60")
+
+    trends = score_trends(DashboardFilters.default())
+    for kind in (SurveyKind.CSAT, SurveyKind.CES):
+        months = trends[kind]
+        # Spread over the year, so the trend chart has a line and not a dot.
+        assert sum(month.responses for month in months) >= 15
+        assert sum(month.responses > 0 for month in months) >= 6
+        low, high = SCALES[kind]
+        scores = set(SurveyResponse.objects.filter(kind=kind).values_list("score", flat=True))
+        assert min(scores) >= low
+        assert max(scores) <= high
+        assert len(scores) >= 3
+    # Categorised by the survey policy as the app does, so the unhappy ones got a follow-up too.
+    policy = SurveyPolicy.current()
+    service = SurveyResponse.objects.filter(kind__in=[SurveyKind.CSAT, SurveyKind.CES])
+    assert all(policy.categorize(r.kind, r.score) == r.category for r in service)
+    assert not service.detractors().filter(followup__isnull=True).exists()
+    assert service.detractors().exists()
+    assert service.exclude(comment="").exists()
+
+    # Each sent by hand the day after an inbound interaction of the same contact.
+    invitations = list(SurveyInvitation.objects.filter(survey__kind__in=[SurveyKind.CSAT, SurveyKind.CES]))
+    assert len(invitations) > service.count()  # not everyone answers: the response rate stays honest
+    cases = Interaction.objects.in_bulk(
+        [int(invitation.trigger_key.removeprefix("manual:case:")) for invitation in invitations]
+    )
+    for invitation in invitations:
+        case = cases[int(invitation.trigger_key.removeprefix("manual:case:"))]
+        assert invitation.trigger == Trigger.MANUAL
+        assert case.direction == "inbound"
+        assert case.contact_id == invitation.contact_id
+        assert invitation.sent_at is not None
+        assert timezone.localdate(invitation.sent_at) - timezone.localdate(case.occurred_at) == timedelta(
+            days=1
+        )
+    assert not SurveyResponse.objects.filter(invitation__isnull=True).exists()
+    assert not SurveyResponse.objects.filter(invitation__responded_at__isnull=True).exists()
+
+    # No contact is asked twice within the cool-down, whatever the survey.
+    sent: dict[int, list[datetime]] = {}
+    for contact_id, sent_at in SurveyInvitation.objects.order_by("contact_id", "sent_at").values_list(
+        "contact_id", "sent_at"
+    ):
+        sent.setdefault(contact_id, []).append(sent_at)
+    gaps = [later - earlier for times in sent.values() for earlier, later in itertools.pairwise(times)]
+    assert gaps
+    assert min(gaps) >= timedelta(days=policy.cooldown_days - 1)
+
+
+def test_the_default_demo_has_churned_customers_mostly_small_some_unhappy_before_leaving():
+    from followups.dashboard.filters import DashboardFilters
+    from followups.dashboard.selectors import churn
+    from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse, Trigger
+
+    seed()
+
+    lost = churn(DashboardFilters.default())
+    total = Customer.objects.count()
+    assert 0.03 * total <= lost.total.customers <= 0.06 * total
+    assert lost.tiers[Tier.C].customers > lost.tiers[Tier.A].customers
+    assert lost.total.revenue_lost > 0
+    # Some of them said so before they went.
+    assert lost.total.detractors >= 1
+    assert lost.total.detractors > lost.total.promoters
+    # They stopped buying, and nobody called or asked them in the months since; no survey "after a
+    # purchase" came later than their last purchase.
+    gone = list(
+        Customer.objects.annotate(last=Max("revenue_lines__date"))
+        .filter(last__lt=lost.quiet_since)
+        .values_list("pk", "last")
+    )
+    assert len(gone) == lost.total.customers
+    for pk, last in gone:
+        assert not Interaction.objects.filter(
+            customer_id=pk, occurred_at__date__gte=lost.quiet_since
+        ).exists()
+        invitations = SurveyInvitation.objects.filter(customer_id=pk)
+        assert not invitations.filter(sent_at__date__gte=lost.quiet_since).exists()
+        assert not invitations.filter(trigger=Trigger.PURCHASE, sent_at__date__gt=last).exists()
+    # The economics still hold the tier shares the plan aimed at (a year's revenue before leaving).
+    tiers = dict(Customer.objects.values_list("tier").annotate(n=Count("pk")))
+    assert (tiers[Tier.A], tiers[Tier.B], tiers[Tier.C]) == (45, 75, 180)
+    # Service feedback is better where the accounts are bigger, on both scales.
+    rows = (
+        SurveyResponse.objects.filter(kind__in=[SurveyKind.CSAT, SurveyKind.CES])
+        .values_list("kind", "customer__tier")
+        .annotate(mean=Avg("score"))
+        .values_list("kind", "customer__tier", "mean")
+    )
+    averages = {(kind, tier): mean for kind, tier, mean in rows}
+    for kind in (SurveyKind.CSAT, SurveyKind.CES):
+        assert averages[(kind, Tier.A)] > averages[(kind, Tier.C)]

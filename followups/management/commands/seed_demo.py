@@ -34,7 +34,8 @@ def _positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Load a believable Norwegian B2B demo: customers, contacts, products, two years of revenue and "
-        "dialog, four account managers, a year of NPS answers with their follow-ups, and the superuser "
+        "dialog (a few customers left some months ago), four account managers, a year of NPS, CSAT and "
+        "CES answers with their follow-ups, and the superuser "
         "demo/demo. Only into a database without real data: with any customer or any user the demo did "
         "not create, it creates nothing (and fails, unless --if-empty). With DEBUG off (a deployment) it "
         f"refuses, unless given --trial; then the demo logins get the password in ${PASSWORD_VARIABLE} "
