@@ -13,6 +13,9 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyTabularInline
 from followups.models import FollowUpTask
@@ -40,7 +43,7 @@ class FollowUpInline(ReadOnlyTabularInline):
     formset = _LatestFollowUps
     fields = readonly_fields = ("opened", "score", "status_display", "due", "assignee", "outcome")
     show_change_link = True
-    verbose_name_plural = f"follow-ups (the newest {FOLLOWUPS_ON_CUSTOMER_PAGE})"
+    verbose_name_plural = format_lazy(_("follow-ups (the newest {count})"), count=FOLLOWUPS_ON_CUSTOMER_PAGE)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUpTask]:
         # Only the follow-ups the user may open (followups.policy): the rows link to their pages.
@@ -56,22 +59,22 @@ class FollowUpInline(ReadOnlyTabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return followup_policy.can_view_any(request.user)
 
-    @admin.display(description="opened")
+    @admin.display(description=_("opened"))
     def opened(self, task: FollowUpTask) -> str:
         return local_time(task.created_at)
 
-    @admin.display(description="score")
+    @admin.display(description=_("score"))
     def score(self, task: FollowUpTask) -> SafeString:
         return score_badge(task.response)
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status_display(self, task: FollowUpTask) -> SafeString:
         return status_badge(task.status)
 
-    @admin.display(description="due")
+    @admin.display(description=_("due"))
     def due(self, task: FollowUpTask) -> SafeString:
         return due_badge(task)
 
-    @admin.display(description="assigned to")
+    @admin.display(description=_("assigned to"))
     def assignee(self, task: FollowUpTask) -> str:
-        return person(task.assigned_to) or "Shared"
+        return person(task.assigned_to) or gettext("Shared")
