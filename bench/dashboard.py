@@ -273,6 +273,11 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the data if its row counts match")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="time only the steps whose name contains one of these comma-separated words (e.g. churn,page)",
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     args = parser.parse_args()
 
@@ -318,10 +323,12 @@ def main() -> None:
         )
         _log(f"  satisfaction data: {time.perf_counter() - started:.0f} s")
 
+    from django.core.cache import cache
     from django.test import Client
 
     from followups.dashboard import DashboardFilters, dashboard
     from followups.dashboard import selectors as s
+    from followups.dashboard.cache import LEAD_SCOPE, cache_key
     from followups.dashboard.filters import industries
 
     filters = DashboardFilters.default()
@@ -347,8 +354,24 @@ def main() -> None:
     ]
     client = Client()
     client.force_login(lead)
-    steps.append(("page /admin/numbers/", lambda: client.get("/admin/numbers/", secure=True)))
-    steps.append(("API /api/metrics/dashboard/", lambda: client.get("/api/metrics/dashboard/", secure=True)))
+    lead_view = cache_key(filters, LEAD_SCOPE)
+
+    def cold(path: str) -> Callable[[], Any]:
+        # Only the lead's default view is dropped: the session and the throttles keep their keys.
+        return lambda: (cache.delete(lead_view), client.get(path, secure=True))
+
+    def warm(path: str) -> Callable[[], Any]:
+        return lambda: client.get(path, secure=True)
+
+    steps += [
+        ("page /admin/numbers/, cold cache", cold("/admin/numbers/")),
+        ("page /admin/numbers/, warm cache", warm("/admin/numbers/")),
+        ("API /api/metrics/dashboard/, cold cache", cold("/api/metrics/dashboard/")),
+        ("API /api/metrics/dashboard/, warm cache", warm("/api/metrics/dashboard/")),
+    ]
+    if args.only:
+        words = [word.strip() for word in args.only.split(",") if word.strip()]
+        steps = [(name, call) for name, call in steps if any(word in name for word in words)]
     with _connect(url) as conn:
         sizes = {
             table: _scalar(conn, f"SELECT count(*) FROM {table}")

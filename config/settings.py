@@ -377,6 +377,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followups.escalate_overdue_followups",
         "schedule": crontab(minute="*/5"),
     },
+    # Nightly, after the tier recalculation (02:00) and the satisfaction rebuild (02:30): the
+    # dashboard's default views, computed once for the morning's first readers (followups.dashboard.cache).
+    "warm-dashboards-nightly": {
+        "task": "followups.warm_dashboards",
+        "schedule": crontab(hour=3, minute=0),
+    },
     # Daily, mid-morning on working days' clock: NPS invitations for purchases 14 days ago arrive when
     # people read email rather than at night.
     "invite-after-purchases": {

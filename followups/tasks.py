@@ -12,6 +12,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from followups import services
+from followups.dashboard import cache as dashboard_cache
 
 # Any: the values are of several types, each the one its shared_task keyword takes.
 _RETRY: dict[str, Any] = {
@@ -53,3 +54,10 @@ def reconcile_followups() -> dict[str, int]:
 def escalate_overdue_followups() -> int:
     """Escalate overdue follow-ups to the leads, once per task."""
     return services.escalate_overdue_followups()
+
+
+# Minutes at a million customers (about 20 views of seconds each); far below the visibility timeout.
+@shared_task(name="followups.warm_dashboards", acks_late=True, soft_time_limit=1500, time_limit=1800)
+def warm_dashboards() -> int:
+    """Cache the dashboard's default view for the leads and each account manager, after the night's runs."""
+    return dashboard_cache.warm_dashboards()

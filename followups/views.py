@@ -9,6 +9,8 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from customers.models import Tier
@@ -17,12 +19,13 @@ from followups.dashboard import (
     MIN_SAMPLE,
     DashboardFilterForm,
     DashboardFilters,
-    dashboard,
+    cached_dashboard,
     dashboard_data,
 )
 from followups.dashboard.charts import chart_data
 from followups.dashboard.selectors import ALL, Dashboard, Recovery
 from followups.dashboard.stats import Proportion
+from surveys.selectors import OSLO
 
 NONE = Proportion(0, 0)
 
@@ -89,11 +92,14 @@ def satisfaction_numbers(request: HttpRequest) -> HttpResponse:
     # An invalid filter (a month typed by hand) shows its error above the default period's figures
     # rather than an empty page.
     filters = form.filters() if form.is_valid() else DashboardFilters.default()
-    board = dashboard(filters, viewer=request.user)
+    board = cached_dashboard(filters, viewer=request.user)
     data = dashboard_data(board)
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": gettext("Numbers and trends"),
+        # The admin's base template shows `subtitle` under the title: the figures may be cached.
+        "subtitle": gettext("Computed %(time)s")
+        % {"time": date_format(timezone.localtime(board.computed_at, OSLO), "SHORT_DATETIME_FORMAT")},
         "form": form,
         "board": board,
         "data": data,

@@ -1,9 +1,10 @@
 """The numbers dashboard ("Numbers and trends"): filters, selectors and their JSON form.
 
 The admin page (followups.views) and /api/metrics/dashboard/ (followups.api.metrics) both call
-dashboard() with filters parsed by DashboardFilterForm, and both show dashboard_data()'s figures.
+cached_dashboard() (dashboard(), cached) with filters parsed by DashboardFilterForm, and both show dashboard_data()'s figures.
 """
 
+from .cache import cached_dashboard, warm_dashboards
 from .data import dashboard_data
 from .filters import DashboardFilterForm, DashboardFilters
 from .selectors import Dashboard, dashboard
@@ -16,7 +17,9 @@ __all__ = [
     "DashboardFilterForm",
     "DashboardFilters",
     "Proportion",
+    "cached_dashboard",
     "dashboard",
     "dashboard_data",
+    "warm_dashboards",
     "wilson_interval",
 ]

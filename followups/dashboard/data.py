@@ -128,6 +128,7 @@ def dashboard_data(board: Dashboard) -> dict[str, Any]:
             "customers": coverage.customers,
             "covered_customers": coverage.covered_customers,
         },
+        "computed_at": board.computed_at.isoformat(),
         "churn": {
             "months": churn.months,
             "active_since": churn.active_since.isoformat(),

@@ -6,17 +6,20 @@ current one included), so a bookmarked page and an API call with the same query 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.throttling import CACHE_UNREACHABLE
 from core.types import AnyUser
 from customers.models import Customer, Tier
 from customers.windows import add_months
@@ -100,10 +103,27 @@ class MonthField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 
 
+INDUSTRIES_KEY = "dashboard:industries"
+INDUSTRIES_SECONDS = 15 * 60
+
+
 def industries() -> list[str]:
-    """The industries customers have, alphabetically: the choices of the industry filter."""
+    """The industries customers have, alphabetically: the choices of the industry filter.
+
+    Cached like the figures (followups.dashboard.cache): a DISTINCT over every customer takes about
+    0.4 s at a million, most of a page whose figures come from the cache. Fail-open, as there.
+    """
+    try:
+        cached = cache.get(INDUSTRIES_KEY)
+    except CACHE_UNREACHABLE:
+        cached = None  # the figures' read logs the outage once per page
+    if isinstance(cached, list):
+        return cached
     rows = Customer.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True)
-    return list(rows.distinct())
+    names = list(rows.distinct())
+    with contextlib.suppress(*CACHE_UNREACHABLE):
+        cache.set(INDUSTRIES_KEY, names, timeout=INDUSTRIES_SECONDS)
+    return names
 
 
 def account_manager_choices(viewer: AnyUser) -> QuerySet[Any]:

@@ -5,16 +5,22 @@ the same numbers. "Per account manager" and "per tier" are the customer's today 
 too), so a follow-up counts under the account manager of its customer, not whoever worked it.
 """
 
+# Churn, recovery and coverage are SQL strings: only table names (from _meta) and fixed fragments are
+# interpolated; every value is a bound parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -22,10 +28,10 @@ from django.utils.translation import gettext
 from core.types import AnyUser
 from customers.models import Customer, RevenueLine, Tier
 from customers.windows import add_months
-from followups.metrics import first_contact_wait, recovery_detractors
+from followups.metrics import first_contact_wait
 from followups.models import FollowUpTask, Status
 from followups.policy import is_lead
-from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
+from surveys.models import CustomerSatisfaction, SurveyInvitation, SurveyKind, SurveyResponse
 from surveys.selectors import NPS_COUNTS, OSLO, NpsFigures, percentage, person_name
 
 from .filters import DashboardFilters
@@ -36,6 +42,41 @@ ALL = "all"
 # customer that buys once a season still counts.
 CHURN_BEFORE_MONTHS = 12
 COVERAGE_MONTHS = 12
+
+
+def _customer_sql(filters: DashboardFilters, alias: str) -> tuple[str, list[Any]]:
+    """The customer filters as SQL conditions on the customer table aliased `alias`, and their params.
+
+    For the selectors written in SQL (churn, recovery): the same conditions as customers_q().
+    """
+    clauses: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if filters.tier:
+        clauses.append(f"{alias}.tier = %s")
+        params.append(filters.tier)
+    if filters.account_manager_id is not None:
+        clauses.append(f"{alias}.account_manager_id = %s")
+        params.append(filters.account_manager_id)
+    if filters.industry:
+        clauses.append(f"{alias}.industry = %s")
+        params.append(filters.industry)
+    return " AND ".join(clauses), params
+
+
+def _moment(value: datetime) -> Any:
+    # What the backend compares a datetime column with (SQLite: UTC text), as the ORM would pass it.
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _money(value: Any) -> Decimal:
+    # SQLite sums decimals as floats: round to the cents the columns hold, as the ORM's converter does.
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def _month_of(value: datetime) -> date:
@@ -244,20 +285,48 @@ def recovery(filters: DashboardFilters) -> Breakdown:
     The detractors are those who answered in the period (see followups.metrics.recovery_detractors);
     the comparison group is the detractors without a completed follow-up. One query.
     """
-    prefix = "customer__"
-    rows = (
-        recovery_detractors(responses=_responses(filters))
-        .order_by()
-        .values(f"{prefix}tier", *_manager_values(prefix), "completed")
-        .annotate(detractors=Count("pk"), recovered=Count("pk", filter=Q(next_nps__gte=7)))
+    # The same detractors and "next answer" as followups.metrics.recovery_detractors, but each
+    # contact's next NPS score read with one LEAD() over the NPS answers since the period began (a
+    # detractor's next answer is later, so none before is needed) instead of a correlated subquery
+    # per detractor, and the completed follow-up as a hashed EXISTS over the done tasks. In SQL: the
+    # ORM would move the filters on score and period inside the window, where they would change
+    # which answer is "next". Answers stamped the same instant are ordered by id, as there.
+    where, params = _customer_sql(filters, "c")
+    # Filtered, the window reads only the filtered customers' answers: a contact answers for its own
+    # customer only (see surveys.selectors.satisfaction_figures), so its next answer is among them.
+    of_customers = f"AND r.customer_id IN (SELECT c.id FROM {Customer._meta.db_table} c WHERE {where})"
+    response, task = SurveyResponse._meta.db_table, FollowUpTask._meta.db_table
+    user = get_user_model()._meta.db_table
+    rows = _fetch(
+        f"""
+        SELECT c.tier, c.account_manager_id, u.first_name, u.last_name, u.username,
+               CASE WHEN EXISTS (SELECT 1 FROM {task} t WHERE t.response_id = d.id AND t.status = %s)
+                    THEN 1 ELSE 0 END AS completed,
+               COUNT(*), SUM(CASE WHEN d.next_nps >= 7 THEN 1 ELSE 0 END)
+        FROM (
+            SELECT r.id, r.customer_id, r.score, r.submitted_at,
+                   LEAD(r.score) OVER (PARTITION BY r.contact_id ORDER BY r.submitted_at, r.id) AS next_nps
+            FROM {response} r
+            WHERE r.kind = %s AND r.contact_id IS NOT NULL AND r.submitted_at >= %s
+              {of_customers if params else ""}
+        ) d
+        JOIN {Customer._meta.db_table} c ON c.id = d.customer_id
+        LEFT JOIN {user} u ON u.id = c.account_manager_id
+        WHERE d.score <= 6 AND d.submitted_at < %s AND d.next_nps IS NOT NULL AND {where}
+        GROUP BY c.tier, c.account_manager_id, u.first_name, u.last_name, u.username, 6
+        """,
+        [Status.DONE, SurveyKind.NPS, _moment(filters.since), *params, _moment(filters.until), *params],
     )
+    prefix = "customer__"
+    keys = ("tier", *_manager_values(prefix), "completed", "detractors", "recovered")
+    records = [dict(zip(keys, row, strict=True)) for row in rows]
     # key -> [followed-up recovered, followed-up detractors, comparison recovered, comparison detractors]
     tiers: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     managers: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     total = [0, 0, 0, 0]
-    for row in rows:
+    for row in records:
         offset = 0 if row["completed"] else 2
-        for tally in (tiers[row[f"{prefix}tier"]], managers[_manager_name(row, prefix)], total):
+        for tally in (tiers[row["tier"]], managers[_manager_name(row, prefix)], total):
             tally[offset] += row["recovered"]
             tally[offset + 1] += row["detractors"]
 
@@ -335,27 +404,36 @@ def revenue_coverage(filters: DashboardFilters, *, now: datetime | None = None) 
     """Give the share of 12-month revenue whose customers answered any survey in the last 12 months (one query)."""
     today = timezone.localtime(now or timezone.now(), OSLO).date()
     since = datetime.combine(add_months(today, -COVERAGE_MONTHS), datetime.min.time(), tzinfo=OSLO)
-    # A correlated EXISTS (one probe of response_customer_latest_idx per customer). Not an
-    # uncorrelated IN: with half a million answering customers its subplan outgrows work_mem,
-    # PostgreSQL stops hashing it, and the query went from 12 s to minutes (docs/benchmarks.md).
-    answered = Exists(SurveyResponse.objects.filter(customer_id=OuterRef("pk"), submitted_at__gte=since))
-    row = (
-        Customer.objects.filter(filters.customers_q(), revenue_12m__gt=0)
-        .order_by()
-        .alias(answered=answered)
-        .aggregate(
-            revenue=Sum("revenue_12m"),
-            covered_revenue=Sum("revenue_12m", filter=Q(answered=True)),
-            customers=Count("pk"),
-            covered_customers=Count("pk", filter=Q(answered=True)),
+    # The customers who answered, found once (a DISTINCT over response_customer_latest_idx) and
+    # hash-joined to the customers with revenue: about 2.2 s at a million against 2.8 s for the
+    # correlated EXISTS probing the index once per customer. Not an uncorrelated IN: with half a
+    # million answering customers its subplan outgrew work_mem, PostgreSQL stopped hashing it and
+    # the query ran for minutes (docs/benchmarks.md). MATERIALIZED, as in churn(): in a parallel
+    # plan each worker repeated the DISTINCT in full.
+    where, params = _customer_sql(filters, "c")
+    of_customers = f"AND r.customer_id IN (SELECT c.id FROM {Customer._meta.db_table} c WHERE {where})"
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    ((revenue, covered_revenue, customers, covered_customers),) = _fetch(
+        f"""
+        WITH answered AS {materialized} (
+            SELECT DISTINCT r.customer_id FROM {SurveyResponse._meta.db_table} r WHERE r.submitted_at >= %s
+              {of_customers if params else ""}
         )
+        SELECT SUM(c.revenue_12m),
+               SUM(CASE WHEN answered.customer_id IS NOT NULL THEN c.revenue_12m END),
+               COUNT(*), COUNT(answered.customer_id)
+        FROM {Customer._meta.db_table} c
+        LEFT JOIN answered ON answered.customer_id = c.id
+        WHERE c.revenue_12m > 0 AND {where}
+        """,
+        [_moment(since), *params, *params],
     )
     return Coverage(
         since=since,
-        revenue=Decimal(row["revenue"] or 0),
-        covered_revenue=Decimal(row["covered_revenue"] or 0),
-        customers=row["customers"],
-        covered_customers=row["covered_customers"],
+        revenue=_money(revenue),
+        covered_revenue=_money(covered_revenue),
+        customers=customers,
+        covered_customers=covered_customers,
     )
 
 
@@ -393,46 +471,59 @@ def churn(filters: DashboardFilters, *, now: datetime | None = None) -> Churn:
     until = min(today + timedelta(days=1), filters.until.date())
     quiet_since = add_months(until, -filters.churn_months)
     active_since = add_months(quiet_since, -CHURN_BEFORE_MONTHS)
-    # One pass over the lines of the 15 months (revenueline_customer_date_idx covers date, revenue and
-    # customer): per customer, its revenue before the quiet window and its lines inside it. Those with
-    # none inside are the churned; the outer aggregate counts them per tier. Measured faster at a
-    # million customers than two EXISTS probes per customer (docs/benchmarks.md).
-    latest = "customer__satisfaction__latest_nps"
-    per_customer = (
-        RevenueLine.objects.filter(filters.customers_q("customer__"), date__gte=active_since, date__lt=until)
-        .order_by()
-        .values("customer_id", "customer__tier", latest)
-        .annotate(
-            lost=Sum("revenue", filter=Q(date__lt=quiet_since)),
-            lately=Count("pk", filter=Q(date__gte=quiet_since)),
+    # Two steps, in SQL because the ORM cannot join a grouped subquery. First the revenue lines of the
+    # 15 months grouped by customer alone, read in customer order from revenueline_customer_date_idx
+    # (an index-only scan feeding a streaming GroupAggregate): a customer whose latest line is before
+    # the quiet window is churned, its lines' sum the revenue lost. Only then the churned customers
+    # (about half a million at a million) are joined to their tier and last NPS. Grouping the joined
+    # lines by (customer, tier, NPS) in one step made PostgreSQL hash 2.5 million rows in 4 MB of
+    # work_mem, spill 128 batches to disk and take 9-10 s; this takes about 3 s (docs/benchmarks.md).
+    # MATERIALIZED keeps the grouping out of a parallel plan, where each worker repeated it in full.
+    where, params = _customer_sql(filters, "c")
+    # Unfiltered, no semi-join at all: one over every customer would cost a hash of a million ids.
+    of_customers = f"AND line.customer_id IN (SELECT c.id FROM {Customer._meta.db_table} c WHERE {where})"
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    line, customer = RevenueLine._meta.db_table, Customer._meta.db_table
+    satisfaction = CustomerSatisfaction._meta.db_table
+    rows = _fetch(
+        f"""
+        WITH lost AS {materialized} (
+            SELECT line.customer_id, SUM(line.revenue) AS revenue
+            FROM {line} line
+            WHERE line.date >= %s AND line.date < %s
+              {of_customers if params else ""}
+            GROUP BY line.customer_id
+            HAVING MAX(line.date) < %s
         )
-        .filter(lately=0)
+        SELECT c.tier, COUNT(*), SUM(lost.revenue),
+               SUM(CASE WHEN s.latest_nps >= 9 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN s.latest_nps >= 7 AND s.latest_nps <= 8 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN s.latest_nps <= 6 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN s.latest_nps IS NULL THEN 1 ELSE 0 END)
+        FROM lost
+        JOIN {customer} c ON c.id = lost.customer_id
+        LEFT JOIN {satisfaction} s ON s.customer_id = c.id
+        GROUP BY c.tier
+        """,
+        [
+            connection.ops.adapt_datefield_value(active_since),
+            connection.ops.adapt_datefield_value(until),
+            *params,
+            connection.ops.adapt_datefield_value(quiet_since),
+        ],
     )
-    figures: dict[str, Any] = {}
-    for tier in Tier.values:
-        of_tier = Q(customer__tier=tier)
-        figures |= {
-            f"{tier}_customers": Count("customer_id", filter=of_tier),
-            f"{tier}_revenue": Sum("lost", filter=of_tier),
-            f"{tier}_promoters": Count("customer_id", filter=of_tier & Q(**{f"{latest}__gte": 9})),
-            f"{tier}_passives": Count(
-                "customer_id", filter=of_tier & Q(**{f"{latest}__gte": 7, f"{latest}__lte": 8})
-            ),
-            f"{tier}_detractors": Count("customer_id", filter=of_tier & Q(**{f"{latest}__lte": 6})),
-            f"{tier}_never": Count("customer_id", filter=of_tier & Q(**{f"{latest}__isnull": True})),
-        }
-    row = per_customer.aggregate(**figures)
-    tiers = {
+    groups = {
         tier: ChurnGroup(
-            customers=row[f"{tier}_customers"],
-            revenue_lost=Decimal(row[f"{tier}_revenue"] or 0),
-            promoters=row[f"{tier}_promoters"],
-            passives=row[f"{tier}_passives"],
-            detractors=row[f"{tier}_detractors"],
-            never_answered=row[f"{tier}_never"],
+            customers=count,
+            revenue_lost=_money(revenue),
+            promoters=promoters,
+            passives=passives,
+            detractors=detractors,
+            never_answered=never,
         )
-        for tier in Tier.values
+        for tier, count, revenue, promoters, passives, detractors, never in rows
     }
+    tiers = {tier: groups.get(tier, ChurnGroup()) for tier in Tier.values}
     total = ChurnGroup(
         customers=sum(g.customers for g in tiers.values()),
         revenue_lost=sum((g.revenue_lost for g in tiers.values()), Decimal(0)),
@@ -465,6 +556,7 @@ class Dashboard:
     coverage: Coverage
     churn: Churn
     shows_colleagues: bool  # False: the per-account-manager rows are the viewer's own only
+    computed_at: datetime  # when the figures were computed (a cached copy keeps its time)
 
     @property
     def response_rate_total(self) -> RateMonth:
@@ -475,11 +567,42 @@ class Dashboard:
         )
 
 
-def _own_rows(breakdown: Breakdown, viewer: AnyUser) -> Breakdown:
+def _own_breakdown(breakdown: Breakdown, viewer_id: int | None) -> Breakdown:
     return Breakdown(
         total=breakdown.total,
         tiers=breakdown.tiers,
-        managers=[row for row in breakdown.managers if row[0] is not None and row[0] == viewer.pk],
+        managers=[row for row in breakdown.managers if row[0] is not None and row[0] == viewer_id],
+    )
+
+
+def own_rows(board: Dashboard, viewer_id: int | None) -> Dashboard:
+    """The board as someone who is not a lead sees it: the totals, and of the managers' rows only theirs."""
+    return replace(
+        board,
+        timeliness=_own_breakdown(board.timeliness, viewer_id),
+        recovery=_own_breakdown(board.recovery, viewer_id),
+        shows_colleagues=False,
+    )
+
+
+def company_dashboard(filters: DashboardFilters, *, now: datetime | None = None) -> Dashboard:
+    """Compute every figure of the dashboard for the filters, every manager's row, in a fixed number of queries."""
+    now = now or timezone.now()
+    waited, contacted = median_first_contact(filters)
+    return Dashboard(
+        filters=filters,
+        nps=nps_trend(filters),
+        scores=score_trends(filters),
+        response_rate=response_rate_trend(filters),
+        timeliness=followup_timeliness(filters, now=now),
+        median_first_contact=waited,
+        contacted=contacted,
+        recovery=recovery(filters),
+        weighted_nps=revenue_weighted_nps(filters),
+        coverage=revenue_coverage(filters, now=now),
+        churn=churn(filters, now=now),
+        shows_colleagues=True,
+        computed_at=now,
     )
 
 
@@ -488,25 +611,7 @@ def dashboard(filters: DashboardFilters, *, viewer: AnyUser, now: datetime | Non
 
     Everyone who may read the numbers sees the company's figures; the rates per account manager
     name colleagues only to leads (who coach them). Anyone else sees their own row next to the total.
+    The page and the API read it through followups.dashboard.cache.cached_dashboard().
     """
-    now = now or timezone.now()
-    timeliness = followup_timeliness(filters, now=now)
-    recovered = recovery(filters)
-    waited, contacted = median_first_contact(filters)
-    shows_colleagues = is_lead(viewer)
-    if not shows_colleagues:
-        timeliness, recovered = _own_rows(timeliness, viewer), _own_rows(recovered, viewer)
-    return Dashboard(
-        filters=filters,
-        nps=nps_trend(filters),
-        scores=score_trends(filters),
-        response_rate=response_rate_trend(filters),
-        timeliness=timeliness,
-        median_first_contact=waited,
-        contacted=contacted,
-        recovery=recovered,
-        weighted_nps=revenue_weighted_nps(filters),
-        coverage=revenue_coverage(filters, now=now),
-        churn=churn(filters, now=now),
-        shows_colleagues=shows_colleagues,
-    )
+    board = company_dashboard(filters, now=now)
+    return board if is_lead(viewer) else own_rows(board, viewer.pk)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 
 from followups.dashboard import DashboardFilterForm, DashboardFilters, Proportion, dashboard, wilson_interval
 from followups.dashboard.selectors import (
@@ -42,8 +43,11 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _frozen():
+    # The filter's industry choices and the page's figures are cached (followups.dashboard.cache).
+    cache.clear()
     with time_machine.travel(NOW, tick=False):
         yield
+    cache.clear()
 
 
 def default() -> DashboardFilters:
@@ -432,3 +436,21 @@ def test_the_dashboard_makes_the_same_number_of_queries_for_10_and_1000_answers(
     # Ten for the figures (the median takes two), two for the lead's permissions: whatever the rows.
     with django_assert_num_queries(12):
         dashboard(default(), viewer=lead, now=NOW)
+
+
+def test_the_industry_choices_are_cached_and_the_form_still_works_without_a_cache(monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from followups.dashboard import filters
+
+    CustomerFactory.create(industry="Varehandel")
+    assert filters.industries() == ["Varehandel"]
+    CustomerFactory.create(industry="Bygg og anlegg")
+    assert filters.industries() == ["Varehandel"]  # cached for a quarter of an hour
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(filters.cache, "get", down)
+    monkeypatch.setattr(filters.cache, "set", down)
+    assert filters.industries() == ["Bygg og anlegg", "Varehandel"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.formats import date_format
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -209,3 +211,116 @@ def test_the_page_embeds_its_chart_data_and_loads_its_scripts_from_static_files(
     assert '<script id="dashboard-data" type="application/json">' in text
     assert "followups/vendor/chartjs/chart.umd.min" in text
     assert "followups/dashboard" in text
+
+
+def test_the_figures_are_cached_for_15_minutes_and_say_when_they_were_computed(client, monkeypatch):
+    from followups.dashboard import cache as dashboard_cache
+
+    timeouts = []
+    set_many = dashboard_cache.cache.set_many
+
+    def spy(entries, timeout):
+        timeouts.append(timeout)
+        return set_many(entries, timeout=timeout)
+
+    # Spied rather than travelled past: Redis expires keys on its own clock, not the frozen one.
+    monkeypatch.setattr(dashboard_cache.cache, "set_many", spy)
+    lead = staff_in(LEADS_GROUP, "leder")
+    some_figures(staff_in(ACCOUNT_MANAGERS_GROUP, "kari"))
+    first = api(lead).json()
+    SurveyResponseFactory.create(score=9, submitted_at=NOW - timedelta(days=1))
+
+    with time_machine.travel(NOW + timedelta(minutes=14), tick=False):
+        cached = api(lead).json()
+        client.force_login(lead)
+        page = client.get(PAGE, secure=True)
+        cache.clear()
+        fresh = api(lead).json()
+
+    assert timeouts[0] == 15 * 60
+    assert first["computed_at"] == "2026-06-15T12:00:00+00:00"
+    assert cached == first  # the answer added since is not counted yet
+    assert page.context["data"] == first
+    # Oslo time (14:00 in summer), in the active language's short date-time format.
+    oslo = datetime(2026, 6, 15, 14, 0, tzinfo=ZoneInfo("Europe/Oslo"))
+    assert page.context["subtitle"] == f"Computed {date_format(oslo, 'SHORT_DATETIME_FORMAT')}"
+    assert "14:00" in page.context["subtitle"]
+    assert fresh["nps"]["overall"]["responses"] == first["nps"]["overall"]["responses"] + 1
+    assert fresh["computed_at"] == "2026-06-15T12:14:00+00:00"
+
+
+def test_each_set_of_filters_and_each_scope_has_its_own_cached_copy():
+    lead = staff_in(LEADS_GROUP, "leder")
+    kari = staff_in(ACCOUNT_MANAGERS_GROUP, "kari")
+    ola = staff_in(ACCOUNT_MANAGERS_GROUP, "ola")
+    some_figures(kari)
+    some_figures(ola)
+
+    everyone = api(lead).json()
+    own = api(kari).json()
+    tier_a = api(lead, tier="A").json()
+
+    def managers(body):
+        return [row["id"] for row in body["followups"]["on_time"]["account_managers"]]
+
+    assert managers(everyone) == sorted([kari.pk, ola.pk], key=lambda pk: "kari" if pk == kari.pk else "ola")
+    assert managers(own) == [kari.pk]  # a lead's cached copy never reaches an account manager
+    assert own["account_managers_shown"] == "own"
+    assert tier_a["filters"]["tier"] == "A"
+    assert tier_a["nps"]["overall"]["responses"] < everyone["nps"]["overall"]["responses"]
+
+
+def test_an_unreachable_cache_leaves_the_figures_computed(client, monkeypatch, caplog):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from followups.dashboard import cache as dashboard_cache
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(dashboard_cache.cache, "get", down)
+    monkeypatch.setattr(dashboard_cache.cache, "set_many", down)
+    lead = staff_in(LEADS_GROUP, "leder")
+    some_figures(staff_in(ACCOUNT_MANAGERS_GROUP, "kari"))
+    client.force_login(lead)
+
+    page = client.get(PAGE, secure=True)
+
+    assert page.status_code == 200
+    assert page.context["data"]["nps"]["overall"]["responses"] == 4  # some_figures: 3 + the follow-up's
+    assert "Dashboard cache not read: unreachable" in caplog.text
+    assert "Dashboard cache not written: unreachable" in caplog.text
+
+
+def test_the_nightly_warm_up_caches_the_default_view_for_the_leads_and_each_account_manager(
+    django_assert_max_num_queries,
+):
+    from followups.dashboard.cache import LEAD_SCOPE, cache_key
+    from followups.dashboard.filters import DashboardFilters
+    from followups.tasks import warm_dashboards
+
+    lead = staff_in(LEADS_GROUP, "leder")
+    kari = staff_in(ACCOUNT_MANAGERS_GROUP, "kari")
+    ola = staff_in(ACCOUNT_MANAGERS_GROUP, "ola")
+    some_figures(kari)
+    some_figures(ola)
+
+    # The company's default view and each manager's own filtered view: 3 computations, 10 queries
+    # each, plus the one listing the account managers.
+    with django_assert_max_num_queries(31):
+        cached = warm_dashboards.apply().get()  # in-process, with or without a broker
+
+    default = DashboardFilters.default()
+    # lead + kari + ola on the default view; lead + the manager on each manager's filtered view.
+    assert cached == 3 + 2 + 2
+    assert cache.get(cache_key(default, LEAD_SCOPE)) is not None
+    assert cache.get(cache_key(default, f"own:{kari.pk}")).shows_colleagues is False
+    assert api(lead).json() == api(lead).json()
+    # Read from the warm cache: no figure is computed again (only the sign-in and permission queries).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api(kari, account_manager=str(kari.pk)).json()
+    assert not any("surveys_surveyresponse" in query["sql"] for query in queries.captured_queries)
+    assert [row["id"] for row in body["followups"]["on_time"]["account_managers"]] == [kari.pk]
