@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
@@ -227,6 +228,20 @@ def _restore_migration_data(request: pytest.FixtureRequest, migration_data: str 
         connection.creation.deserialize_db_from_string(migration_data)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(request: pytest.FixtureRequest) -> None:
+    """Start every journey with an empty cache, as it starts with an empty database.
+
+    The server caches what outlives a request in Redis (the dashboard's figures for a quarter of an
+    hour, the throttles' counters), and Redis is not rolled back between tests: a dashboard read in
+    one test would show the figures of an earlier test's data. This process's cache is the same
+    Redis database (settings.REDIS_URL, the one the server is given), so clearing it here clears the
+    server's. Only with the real services: the zero-config run skips these tests anyway.
+    """
+    if settings.REDIS_URL and "production_server" in request.fixturenames:
+        cache.clear()
+
+
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     """Playwright's sync API, for one test module.
@@ -294,7 +309,14 @@ class Pages:
         self.contexts.append(context)
         page = context.new_page()
         opened = OpenedPage(name=f"{device}-{locale}-{len(self.opened) + 1}", page=page)
-        page.on("console", lambda message: opened.console.append(f"{message.type}: {message.text}"))
+        # With the address the message is about, when it has one (a resource that failed to load).
+        page.on(
+            "console",
+            lambda message: opened.console.append(
+                f"{message.type}: {message.text}"
+                + (f" [{message.location['url']}]" if message.location.get("url") else "")
+            ),
+        )
         page.on("pageerror", lambda error: opened.console.append(f"pageerror: {error}"))
         page.on(
             "response",
