@@ -97,8 +97,9 @@ def satisfaction_numbers(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": gettext("Numbers and trends"),
-        # The admin's base template shows `subtitle` under the title: the figures may be cached.
-        "subtitle": gettext("Computed %(time)s")
+        # Said under the title, quietly: the figures may come from the cache (not the admin's
+        # `subtitle`, which would read as a second heading and lead the browser tab's title).
+        "computed": gettext("Computed %(time)s")
         % {"time": date_format(timezone.localtime(board.computed_at, OSLO), "SHORT_DATETIME_FORMAT")},
         "form": form,
         "board": board,
