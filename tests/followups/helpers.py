@@ -25,8 +25,11 @@ def join(user: User, group: str) -> User:
     return user
 
 
-def staff_in(group: str, username: str) -> User:
-    return join(UserFactory.create(username=username, first_name=username.capitalize()), group)
+def staff_in(group: str, username: str, **fields: object) -> User:
+    """A staff user in `group`; first name from the username unless `fields` say otherwise."""
+    return join(
+        UserFactory.create(**{"username": username, "first_name": username.capitalize(), **fields}), group
+    )
 
 
 def followup_of(*, manager: User | None, assigned_to: User | None) -> FollowUpTask:

@@ -5,37 +5,26 @@ escalated badge, and logging a call from the follow-up page. Each also as the wr
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
-from pytest_django.fixtures import Settings
 
 from core.errors import Forbidden
 from customers.models import Channel, Interaction
 from followups.forms import CompleteForm, ReassignForm
 from followups.models import FollowUpTask, Outcome, Status
 from followups.services import assign_followups, log_followup_interaction
-from tests.factories import ContactFactory, CustomerFactory, FollowUpTaskFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, FollowUpTaskFactory
+from tests.followups.helpers import staff_in
 from tests.types import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
 QUEUE_URL = reverse("admin:followups_followuptask_changelist")
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def staff_in(group: str, username: str, **fields: object) -> User:
-    user = UserFactory.create(username=username, is_staff=True, **fields)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture
